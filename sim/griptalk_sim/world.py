@@ -1,0 +1,335 @@
+"""The PyBullet world: table, Panda arm with a parallel gripper, the scene's objects and a camera.
+
+Pure Python (no rclpy): sim_node.py wraps it in ROS. Each World owns one DIRECT client and passes
+its id to every call, so several worlds can live in one process. The table top is z = 0 and the
+arm's base (panda_link0) sits at the origin.
+"""
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import sys
+from contextlib import contextmanager
+
+import numpy as np
+
+from griptalk.camera import CameraModel
+from griptalk.paths import share_dir
+from griptalk.robot import GRIPPER_MAX_WIDTH_M, PANDA_FINGER_JOINTS, PANDA_HOME, PANDA_JOINTS
+from griptalk_sim.scene import COLORS, OBJECT_TYPES, TABLE_X_M, Scene
+from griptalk_sim.truth import ObjectState
+
+
+@contextmanager
+def _quiet(*fds: int):
+    """Silence output that C code writes straight to these file descriptors."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(fd) for fd in fds]
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for fd in fds:
+            os.dup2(devnull, fd)
+        yield
+    finally:
+        for fd, copy in zip(fds, saved):
+            os.dup2(copy, fd)
+            os.close(copy)
+        os.close(devnull)
+
+
+with _quiet(2):  # pybullet prints its build-time banner on import
+    import pybullet as pb
+import pybullet_data  # noqa: E402
+
+NEAR_M, FAR_M = 0.02, 5.0  # the camera's clipping planes
+TABLE_TOP_IN_URDF_M = 0.625  # pybullet_data's table.urdf: top of its 5 cm slab at 0.6 m
+ARM_JOINT_INDICES = tuple(range(7))
+FINGER_INDICES = (9, 10)
+TOOL_LINK = 11  # panda_grasptarget: between the fingertips, 10.5 cm below the flange
+FINGER_FRICTION = 1.5
+DRAWER_FRICTION_N = 10.0
+SETTLE_STEPS = 120  # let objects come to rest before time starts
+MAX_GRIP_FORCE_N = 140.0  # the Franka hand's short-term maximum
+
+# How each object type is built: URDF (in urdf/ or pybullet_data), scale, fixed base, mass override [kg].
+_PROJECT = "project:"
+ASSETS: dict[str, tuple[str, float, bool, float | None]] = {
+    "cube": (_PROJECT + "cube.urdf", 1.0, False, None),
+    "bowl": (_PROJECT + "bowl.urdf", 1.0, False, None),
+    "box": (_PROJECT + "box.urdf", 1.0, False, None),
+    "drawer": (_PROJECT + "drawer_cabinet.urdf", 1.0, True, None),
+    "duck": ("duck_vhacd.urdf", 0.85, False, 0.08),
+    "mug": ("objects/mug.urdf", 0.75, False, 0.25),  # the file's mug weighs 1 kg
+    "lego": ("lego/lego.urdf", 1.75, False, None),  # 5.6 cm: still fits the 8 cm gripper
+}
+# Colourless objects keep their own look, except the mug, whose file paints it red.
+_UNTINTED = {"mug": (0.92, 0.92, 0.88, 1.0), "drawer": (0.76, 0.60, 0.42, 1.0)}
+
+
+def _yaw_quat(yaw_deg: float) -> tuple[float, float, float, float]:
+    half = math.radians(yaw_deg) / 2.0
+    return (0.0, 0.0, math.sin(half), math.cos(half))
+
+
+class World:
+    def __init__(self, scene: Scene, camera: CameraModel, time_step: float = 1.0 / 240.0,
+                 renderer: str = "auto") -> None:
+        if not 1e-4 <= time_step <= 0.02:
+            raise ValueError(f"time_step must be in [1e-4, 0.02] s, got {time_step}")
+        if renderer not in ("auto", "egl", "tiny"):
+            raise ValueError(f"renderer must be 'auto', 'egl' or 'tiny', got {renderer!r}")
+        self.scene, self.camera, self.time_step = scene, camera, float(time_step)
+        self.client_id = pb.connect(pb.DIRECT)
+        self._steps = 0
+        try:
+            self.renderer = self._load_renderer(renderer)
+            self._build()
+        except Exception:
+            pb.disconnect(self.client_id)
+            raise
+
+    # --- construction --------------------------------------------------------------------------
+
+    def _call(self, fn, *args, **kwargs):
+        return fn(*args, physicsClientId=self.client_id, **kwargs)
+
+    def _load_renderer(self, choice: str) -> str:
+        """EGL (must come before any body) when it loads, else PyBullet's CPU TinyRenderer."""
+        if choice == "tiny":
+            return "tiny"
+        spec = importlib.util.find_spec("eglRenderer")
+        plugin = -1
+        if spec is not None and spec.origin:
+            with _quiet(1, 2):
+                plugin = self._call(pb.loadPlugin, spec.origin, "_eglRendererPlugin")
+        if plugin < 0 and choice == "egl":
+            raise RuntimeError("the EGL renderer plugin did not load; use renderer='tiny'")
+        return "egl" if plugin >= 0 else "tiny"
+
+    def _build(self) -> None:
+        c = self._call
+        c(pb.setAdditionalSearchPath, pybullet_data.getDataPath())
+        c(pb.setPhysicsEngineParameter, deterministicOverlappingPairs=1)
+        c(pb.setGravity, 0.0, 0.0, -9.81)
+        c(pb.setTimeStep, self.time_step)
+        c(pb.loadURDF, "plane.urdf", basePosition=(0.0, 0.0, -TABLE_TOP_IN_URDF_M))
+        table_centre_x = (TABLE_X_M[0] + TABLE_X_M[1]) / 2.0
+        self.table_id = c(pb.loadURDF, "table/table.urdf", basePosition=(table_centre_x, 0.0, -TABLE_TOP_IN_URDF_M),
+                          useFixedBase=True)
+        self._build_robot()
+        self._bodies: list[int] = []
+        self._centre_offsets: list[np.ndarray] = []  # body frame -> bounding-box centre, body frame
+        self.drawer_id: int | None = None
+        for spec in self.scene.objects:
+            self._add_object(spec)
+        for _ in range(SETTLE_STEPS):
+            c(pb.stepSimulation)
+
+    def _build_robot(self) -> None:
+        c = self._call
+        flags = pb.URDF_USE_SELF_COLLISION | pb.URDF_USE_SELF_COLLISION_EXCLUDE_ALL_PARENTS
+        self.robot_id = c(pb.loadURDF, "franka_panda/panda.urdf", basePosition=(0, 0, 0), useFixedBase=True,
+                          flags=flags)
+        info = [c(pb.getJointInfo, self.robot_id, j) for j in ARM_JOINT_INDICES + FINGER_INDICES]
+        names = tuple(i[1].decode() for i in info)
+        if names != PANDA_JOINTS + PANDA_FINGER_JOINTS:
+            raise RuntimeError(f"unexpected Panda joints in panda.urdf: {names}")
+        self._max_force = np.array([i[10] for i in info])
+        self._max_velocity = np.array([i[11] for i in info])
+        for j, q in zip(ARM_JOINT_INDICES, PANDA_HOME):
+            c(pb.resetJointState, self.robot_id, j, float(q))
+        for j in FINGER_INDICES:
+            c(pb.resetJointState, self.robot_id, j, GRIPPER_MAX_WIDTH_M / 2.0)
+            c(pb.changeDynamics, self.robot_id, j, lateralFriction=FINGER_FRICTION, frictionAnchor=True)
+        # PyBullet ignores <mimic>: a gear constraint keeps the fingers symmetric.
+        gear = c(pb.createConstraint, self.robot_id, FINGER_INDICES[0], self.robot_id, FINGER_INDICES[1],
+                 pb.JOINT_GEAR, (1, 0, 0), (0, 0, 0), (0, 0, 0))
+        c(pb.changeConstraint, gear, gearRatio=-1, erp=0.1, maxForce=50)
+        c(pb.enableJointForceTorqueSensor, self.robot_id, ARM_JOINT_INDICES[-1], True)
+        # Everything the joint-7 sensor carries: link 7, flange, hand, fingers.
+        self._sensed_links = tuple(range(ARM_JOINT_INDICES[-1], c(pb.getNumJoints, self.robot_id)))
+        self._sensed_mass = sum(c(pb.getDynamicsInfo, self.robot_id, j)[0] for j in self._sensed_links)
+        self.set_arm_targets(PANDA_HOME)
+        self.set_gripper(GRIPPER_MAX_WIDTH_M, 20.0)
+
+    def _add_object(self, spec) -> None:
+        c = self._call
+        path, scale, fixed, mass = ASSETS[spec.type]
+        if path.startswith(_PROJECT):
+            path = str(share_dir() / "urdf" / path[len(_PROJECT):])
+        body = c(pb.loadURDF, path, globalScaling=scale, useFixedBase=fixed)
+        if mass is not None:
+            c(pb.changeDynamics, body, -1, mass=mass)
+        # Measure the body's bounding box as loaded (yaw 0) to stand it on the table at the given spot.
+        base_position = np.array(c(pb.getBasePositionAndOrientation, body)[0])
+        low, high = (np.array(v) for v in c(pb.getAABB, body, -1))
+        offset = (low + high) / 2.0 - base_position
+        centre = np.array([spec.position[0], spec.position[1], (high[2] - low[2]) / 2.0])
+        quat = _yaw_quat(spec.yaw_deg)
+        rotation = np.array(c(pb.getMatrixFromQuaternion, quat)).reshape(3, 3)
+        c(pb.resetBasePositionAndOrientation, body, tuple(centre - rotation @ offset), quat)
+        rgba = COLORS.get(spec.color) or _UNTINTED.get(spec.type)
+        if rgba is not None:
+            links = [-1] + [j for j in range(c(pb.getNumJoints, body)) if c(pb.getJointInfo, body, j)[12] != b"handle"]
+            for link in links:
+                c(pb.changeVisualShape, body, link, rgbaColor=rgba)
+        if spec.type == "drawer":
+            # The default motor would lock the drawer: a velocity-0 motor with a small force acts as friction.
+            c(pb.setJointMotorControl2, body, 0, pb.VELOCITY_CONTROL, targetVelocity=0.0, force=DRAWER_FRICTION_N)
+            self.drawer_id = body
+        self._bodies.append(body)
+        self._centre_offsets.append(offset)
+
+    def close(self) -> None:
+        if self.client_id >= 0:
+            with _quiet(1):  # the EGL plugin says goodbye on stdout
+                pb.disconnect(self.client_id)
+            self.client_id = -1
+
+    def __enter__(self) -> "World":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+    # --- time and commands ---------------------------------------------------------------------
+
+    @property
+    def sim_time(self) -> float:
+        return self._steps * self.time_step
+
+    def step(self, n: int = 1) -> None:
+        for _ in range(int(n)):
+            self._call(pb.stepSimulation)
+            self._steps += 1
+
+    def set_arm_targets(self, q7) -> None:
+        """Joint position targets [rad]; the motors obey the URDF's force and velocity limits."""
+        q = np.asarray(q7, dtype=float)
+        if q.shape != (7,) or not np.all(np.isfinite(q)):
+            raise ValueError(f"need 7 finite joint positions, got {q7!r}")
+        for k, j in enumerate(ARM_JOINT_INDICES):
+            self._call(pb.setJointMotorControl2, self.robot_id, j, pb.POSITION_CONTROL, targetPosition=float(q[k]),
+                       force=float(self._max_force[k]), maxVelocity=float(self._max_velocity[k]))
+
+    def set_gripper(self, width_m: float, force_n: float) -> None:
+        """Drive the fingers to `width_m` apart, squeezing with at most `force_n` each."""
+        if not (math.isfinite(width_m) and 0.0 <= width_m <= GRIPPER_MAX_WIDTH_M):
+            raise ValueError(f"gripper width must be in [0, {GRIPPER_MAX_WIDTH_M}] m, got {width_m}")
+        if not (math.isfinite(force_n) and 0.0 < force_n <= MAX_GRIP_FORCE_N):
+            raise ValueError(f"grip force must be in (0, {MAX_GRIP_FORCE_N}] N, got {force_n}")
+        for k, j in enumerate(FINGER_INDICES, start=7):
+            self._call(pb.setJointMotorControl2, self.robot_id, j, pb.POSITION_CONTROL, targetPosition=width_m / 2.0,
+                       force=float(force_n), maxVelocity=float(self._max_velocity[k]))
+
+    # --- robot state ---------------------------------------------------------------------------
+
+    def joint_state(self) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray]:
+        """Names, positions [rad, m], velocities and efforts [N·m, N] of the 7 arm and 2 finger joints."""
+        states = self._call(pb.getJointStates, self.robot_id, ARM_JOINT_INDICES + FINGER_INDICES)
+        pos, vel, eff = (np.array([s[i] for s in states]) for i in (0, 1, 3))
+        return PANDA_JOINTS + PANDA_FINGER_JOINTS, pos, vel, eff
+
+    def gripper_width(self) -> float:
+        return float(sum(s[0] for s in self._call(pb.getJointStates, self.robot_id, FINGER_INDICES)))
+
+    def tool_pose(self) -> tuple[np.ndarray, np.ndarray]:
+        """Position and quaternion (x, y, z, w) of the point between the fingertips (panda_grasptarget)."""
+        state = self._call(pb.getLinkState, self.robot_id, TOOL_LINK, computeForwardKinematics=True)
+        return np.array(state[4]), np.array(state[5])
+
+    def wrist_wrench(self) -> tuple[np.ndarray, np.ndarray]:
+        """External force [N] and torque [N·m] on the hand, base frame, like Franka's O_F_ext_hat_K.
+
+        The joint-7 sensor minus the static weight of what it carries: ≈ 0 at rest with an empty hand;
+        pushing the hand down onto the table reads +z. Torque is about the joint-7 origin.
+        """
+        c = self._call
+        reaction = np.array(c(pb.getJointState, self.robot_id, ARM_JOINT_INDICES[-1])[2])
+        link7 = c(pb.getLinkState, self.robot_id, ARM_JOINT_INDICES[-1], computeForwardKinematics=True)
+        rotation = np.array(c(pb.getMatrixFromQuaternion, link7[5])).reshape(3, 3)
+        origin = np.array(link7[4])
+        force_sensed, torque_sensed = rotation @ reaction[:3], rotation @ reaction[3:]
+        weight = np.array([0.0, 0.0, -9.81])
+        moment = np.zeros(3)
+        for j in self._sensed_links:
+            mass = c(pb.getDynamicsInfo, self.robot_id, j)[0]
+            com = np.array(c(pb.getLinkState, self.robot_id, j, computeForwardKinematics=True)[0])
+            moment += np.cross(com - origin, mass * weight)
+        return -force_sensed - self._sensed_mass * weight, -torque_sensed - moment
+
+    # --- camera --------------------------------------------------------------------------------
+
+    def _camera_matrices(self) -> tuple[list[float], list[float]]:
+        cam = self.camera
+        # OpenGL's camera looks down its -z with y up: flip the optical frame's y and z.
+        pose = np.eye(4)
+        pose[:3, :3] = cam.rotation @ np.diag([1.0, -1.0, -1.0])
+        pose[:3, 3] = cam.position
+        view = np.linalg.inv(pose)
+        w, h, n, f = cam.width, cam.height, NEAR_M, FAR_M
+        # Pixel (u, v) centres sit at integer coordinates, row 0 at the top.
+        proj = np.array([
+            [2 * cam.fx / w, 0.0, 1.0 - (2 * cam.cx + 1) / w, 0.0],
+            [0.0, 2 * cam.fy / h, (2 * cam.cy + 1) / h - 1.0, 0.0],
+            [0.0, 0.0, -(f + n) / (f - n), -2 * f * n / (f - n)],
+            [0.0, 0.0, -1.0, 0.0]])
+        return view.T.reshape(-1).tolist(), proj.T.reshape(-1).tolist()  # PyBullet wants column-major
+
+    def _image(self, segmentation: bool):
+        view, proj = self._camera_matrices()
+        renderer = pb.ER_BULLET_HARDWARE_OPENGL if self.renderer == "egl" else pb.ER_TINY_RENDERER
+        flags = 0 if segmentation else pb.ER_NO_SEGMENTATION_MASK
+        return self._call(pb.getCameraImage, self.camera.width, self.camera.height, viewMatrix=view,
+                          projectionMatrix=proj, renderer=renderer, flags=flags, shadow=0)
+
+    def render(self) -> tuple[np.ndarray, np.ndarray]:
+        """RGB (H x W x 3 uint8) and metric depth (H x W float32, metres along the optical axis)."""
+        _, _, rgba, depth_buffer, _ = self._image(segmentation=False)
+        shape = (self.camera.height, self.camera.width)
+        rgb = np.asarray(rgba, dtype=np.uint8).reshape(shape + (4,))[:, :, :3].copy()
+        d = np.asarray(depth_buffer, dtype=np.float64).reshape(shape)
+        depth = FAR_M * NEAR_M / (FAR_M - (FAR_M - NEAR_M) * d)
+        return rgb, depth.astype(np.float32)
+
+    def render_segmentation(self) -> np.ndarray:
+        """H x W index into scene.objects of what each pixel sees (-1: table, robot, floor, nothing)."""
+        seg = np.asarray(self._image(segmentation=True)[4]).reshape(self.camera.height, self.camera.width)
+        index = np.full(seg.shape, -1, dtype=np.int32)
+        for i, body in enumerate(self._bodies):
+            index[seg == body] = i
+        return index
+
+    # --- ground truth (benchmarks and tests only) -----------------------------------------------
+
+    def object_body(self, object_id: str) -> int:
+        for spec, body in zip(self.scene.objects, self._bodies):
+            if spec.id == object_id:
+                return body
+        raise KeyError(f"no object {object_id!r} in scene {self.scene.name!r}")
+
+    def object_states(self) -> list[ObjectState]:
+        states = []
+        for spec, body, offset in zip(self.scene.objects, self._bodies, self._centre_offsets):
+            position, quat = self._call(pb.getBasePositionAndOrientation, body)
+            rotation = np.array(self._call(pb.getMatrixFromQuaternion, quat)).reshape(3, 3)
+            centre = np.asarray(position) + rotation @ offset
+            yaw = math.atan2(rotation[1, 0], rotation[0, 0])
+            opening = self.drawer_opening_m() if body == self.drawer_id else 0.0
+            states.append(ObjectState(spec.id, spec.type, spec.color, tuple(float(v) for v in centre),
+                                      tuple(float(v) for v in quat), yaw, OBJECT_TYPES[spec.type].size, opening))
+        return states
+
+    def drawer_opening_m(self) -> float:
+        """How far the drawer is pulled out [m]; 0.0 when the scene has no drawer."""
+        if self.drawer_id is None:
+            return 0.0
+        return float(self._call(pb.getJointState, self.drawer_id, 0)[0])
+
+    def drawer_handle_position(self) -> np.ndarray | None:
+        """Base-frame centre of the drawer's handle bar, or None without a drawer."""
+        if self.drawer_id is None:
+            return None
+        return np.array(self._call(pb.getLinkState, self.drawer_id, 1, computeForwardKinematics=True)[4])

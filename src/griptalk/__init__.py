@@ -1,0 +1,1 @@
+"""griptalk: language-instructed manipulation on ROS 2."""

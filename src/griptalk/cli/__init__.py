@@ -1,0 +1,1 @@
+"""The `griptalk` command line."""

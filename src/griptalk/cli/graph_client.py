@@ -1,0 +1,87 @@
+"""The CLI's own ROS node: talks to the planner and reads the simulator's ground truth."""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable, TextIO
+
+import rclpy
+from rclpy.action import ActionClient
+from rclpy.executors import SingleThreadedExecutor
+
+from griptalk.cli.report import Report
+from griptalk.launcher import Launcher
+from griptalk_interfaces.action import ExecuteInstruction
+from griptalk_interfaces.srv import GetWorldState, PlanInstruction
+
+
+class GraphError(RuntimeError):
+    """The graph did not answer: a node died or a deadline passed."""
+
+
+class GraphClient:
+    def __init__(self, launcher: Launcher) -> None:
+        self.launcher = launcher
+
+    def __enter__(self) -> "GraphClient":
+        self.context = rclpy.Context()
+        rclpy.init(context=self.context)
+        self.node = rclpy.create_node("griptalk_cli", context=self.context)
+        self.executor = SingleThreadedExecutor(context=self.context)
+        self.executor.add_node(self.node)
+        self.spinner = threading.Thread(target=self.executor.spin, daemon=True)
+        self.spinner.start()
+        self.execute_client = ActionClient(self.node, ExecuteInstruction, "planner/execute")
+        self.plan_client = self.node.create_client(PlanInstruction, "planner/plan")
+        self.world_client = self.node.create_client(GetWorldState, "sim/get_world_state")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.executor.shutdown(timeout_sec=2.0)
+        self.node.destroy_node()
+        rclpy.try_shutdown(context=self.context)
+
+    def wait(self, done: Callable[[], bool], deadline: float, what: str) -> None:
+        """Wait until done(); fail at once if a node of the graph exits."""
+        while not done():
+            for name, code in self.launcher.poll().items():
+                if code is not None:
+                    raise GraphError(f"node '{name}' exited with code {code} while waiting for {what}")
+            if time.monotonic() > deadline:
+                raise GraphError(f"timed out waiting for {what}")
+            time.sleep(0.05)
+
+    def call(self, client, request, deadline: float, what: str):
+        self.wait(client.service_is_ready, deadline, what)
+        future = client.call_async(request)
+        self.wait(future.done, deadline, what)
+        return future.result()
+
+    def plan(self, instruction: str, report: Report, deadline: float) -> None:
+        response = self.call(self.plan_client, PlanInstruction.Request(instruction=instruction), deadline,
+                             "the planner's plan service")
+        report.set_plan_response(response)
+
+    def execute(self, instruction: str, report: Report, deadline: float, progress: TextIO) -> None:
+        self.wait(self.execute_client.server_is_ready, deadline, "the planner's action server")
+
+        def on_feedback(msg) -> None:
+            line = report.on_feedback(msg.feedback)
+            print(line, file=progress, flush=True)
+
+        sent = self.execute_client.send_goal_async(ExecuteInstruction.Goal(instruction=instruction),
+                                                   feedback_callback=on_feedback)
+        self.wait(sent.done, deadline, "the planner to accept the instruction")
+        handle = sent.result()
+        if not handle.accepted:
+            raise GraphError("the planner rejected the instruction")
+        result = handle.get_result_async()
+        try:
+            self.wait(result.done, deadline, "the task to finish")
+        except GraphError:
+            handle.cancel_goal_async()
+            raise
+        report.set_result(result.result().result)
+
+    def world_state(self, deadline: float):
+        return self.call(self.world_client, GetWorldState.Request(), deadline, "the simulator's ground truth")

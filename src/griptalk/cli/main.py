@@ -1,0 +1,76 @@
+"""griptalk run | plan: carry out or plan an instruction in the simulated cell.
+
+Exit codes: 0 success, 1 the task failed, 2 refused or clarification needed, 3 bad usage or bad input.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """Bad usage or bad input: one line, exit code 3."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="griptalk", description="Language-instructed manipulation on ROS 2.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for name, text in (("run", "carry out an instruction in the simulator"),
+                       ("plan", "plan an instruction against the scene without moving anything")):
+        p = sub.add_parser(name, help=text, description=text)
+        p.add_argument("instruction", help='e.g. "put the red cube in the green bowl"')
+        p.add_argument("--scene", help="a shipped scene name or a scene YAML file (default: tabletop)")
+        p.add_argument("--seed", type=int, help="generate a random valid scene from this seed (instead of --scene)")
+        p.add_argument("--json", action="store_true", help="print one JSON object (CONTRACTS.md)")
+        p.add_argument("--verbose", action="store_true", help="show the nodes' logs")
+        p.add_argument("--timeout", type=float, default=300.0, help="give up after this many seconds (default 300)")
+    return parser
+
+
+def resolve_scene(args):
+    """The scene to run: --scene, --seed, or the default. Raises UsageError."""
+    from griptalk_sim.scene import SceneError, load_scene, random_scene
+    if args.scene is not None and args.seed is not None:
+        raise UsageError("give either --scene or --seed (which generates a random scene), not both")
+    try:
+        if args.seed is not None:
+            if args.seed < 0:
+                raise UsageError(f"--seed must be >= 0, got {args.seed}")
+            return random_scene(args.seed)
+        return load_scene(args.scene or "tabletop")
+    except SceneError as e:
+        raise UsageError(str(e)) from None
+
+
+def main(argv=None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if not args.instruction.strip():
+            raise UsageError("the instruction is empty: say what to do, e.g. \"put the red cube in the green bowl\"")
+        if args.timeout <= 0:
+            raise UsageError(f"--timeout must be positive, got {args.timeout}")
+        scene = resolve_scene(args)
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+
+    from griptalk.cli.episode import run_episode
+    report = run_episode(scene, args.instruction.strip(), execute=args.command == "run", timeout_s=args.timeout,
+                         verbose=args.verbose, progress=sys.stderr if args.json else sys.stdout)
+    if args.json:
+        print(json.dumps(report.to_dict()))
+    else:
+        print(report.summary())
+    return report.exit_code()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

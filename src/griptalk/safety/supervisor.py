@@ -1,0 +1,322 @@
+"""The gate every arm and gripper command passes through before it reaches the robot.
+
+NOT A CERTIFIED SAFETY FUNCTION. This is software on a general-purpose computer, fed by
+topics; it lowers risk in simulation and in supervised lab use, and does not replace a
+robot's own safety controller, a hardware emergency stop, or a risk assessment.
+
+Policy:
+- Default deny: a command is forwarded only when every check passes; otherwise it is
+  rejected with a reason and nothing reaches the robot.
+- A rejected command does not latch: it never reached the robot, and the controller may
+  recover (e.g. re-plan from the measured pose).
+- Latched stops come from what is measured or declared about the robot: an e-stop, the wrist
+  force over its limit, joint states going stale, a joint moving faster than allowed. While
+  latched nothing is forwarded (gripper included); `hold_command()` gives the joint position
+  measured when the stop latched, for the node to command (a category-2 style hold).
+  Only `reset()` clears a latch, and only once its cause has gone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from griptalk.robot import GRIPPER_MAX_WIDTH_M, PANDA_LIMITS, ArmLimits
+
+# ISO/TS 15066 quasi-static contact force for the hand; the working limit must stay well below.
+_ISO_TS_15066_HAND_N = 140.0
+
+
+@dataclass(frozen=True)
+class SafetyConfig:
+    force_limit_n: float = 25.0  # sustained wrist force that latches a stop [N]
+    force_sustain_s: float = 0.05  # the force must stay over the limit this long to latch [s]
+    force_peak_limit_n: float = 60.0  # wrist force that latches at once [N]
+    limits: ArmLimits = field(default=PANDA_LIMITS)
+    joint_margin_rad: float = 0.02  # commands must stay this far inside the joint limits [rad]
+    command_rate_hz: float = 100.0  # the controller's command rate [Hz]
+    # A command may lead the measured joints by this many command periods at full joint speed.
+    step_allowance_periods: float = 5.0
+    speed_limit_factor: float = 1.5  # measured joint speed over factor * velocity limit latches
+    fence_min_m: tuple[float, float, float] = (0.15, -0.5, -0.01)  # end-effector box, base frame [m]
+    fence_max_m: tuple[float, float, float] = (0.85, 0.5, 0.9)
+    state_timeout_s: float = 0.25  # joint states older than this are stale (and latch) [s]
+    command_timeout_s: float = 0.5  # no arm command for this long is reported as "limited" [s]
+    gripper_max_force_n: float = 40.0  # grasp force allowed to the gripper [N]
+
+    def __post_init__(self):
+        positive = ("force_limit_n", "force_peak_limit_n", "command_rate_hz",
+                    "step_allowance_periods", "state_timeout_s", "command_timeout_s",
+                    "gripper_max_force_n")
+        for name in positive:
+            value = getattr(self, name)
+            if not (np.isfinite(value) and value > 0.0):
+                raise ValueError(f"{name} must be positive, got {value}")
+        if self.force_limit_n > _ISO_TS_15066_HAND_N:
+            raise ValueError(f"force_limit_n = {self.force_limit_n} N exceeds the ISO/TS 15066 "
+                             f"hand value of {_ISO_TS_15066_HAND_N} N")
+        if not self.force_limit_n <= self.force_peak_limit_n <= _ISO_TS_15066_HAND_N:
+            raise ValueError(f"force_peak_limit_n must be in [force_limit_n, "
+                             f"{_ISO_TS_15066_HAND_N}] N, got {self.force_peak_limit_n}")
+        if not (np.isfinite(self.force_sustain_s) and self.force_sustain_s >= 0.0):
+            raise ValueError(f"force_sustain_s must be >= 0, got {self.force_sustain_s}")
+        half_range = float(np.min(self.limits.upper - self.limits.lower)) / 2.0
+        if not 0.0 <= self.joint_margin_rad < half_range:
+            raise ValueError(f"joint_margin_rad must be in [0, {half_range:.3f}), "
+                             f"got {self.joint_margin_rad}")
+        if not self.speed_limit_factor >= 1.0:
+            raise ValueError(f"speed_limit_factor must be >= 1, got {self.speed_limit_factor}")
+        low, high = np.asarray(self.fence_min_m, float), np.asarray(self.fence_max_m, float)
+        if low.shape != (3,) or high.shape != (3,) or not np.all(np.isfinite([low, high])):
+            raise ValueError("fence_min_m and fence_max_m must be three finite numbers each")
+        if not np.all(low < high):
+            raise ValueError(f"fence_min_m {tuple(low)} must be below fence_max_m {tuple(high)} "
+                             "on every axis")
+
+    @property
+    def max_joint_step(self) -> np.ndarray:
+        """Largest allowed distance between a command and the measured joints, per joint [rad]."""
+        return self.limits.max_velocity * self.step_allowance_periods / self.command_rate_hz
+
+
+@dataclass(frozen=True)
+class Decision:
+    forward: bool
+    command: np.ndarray | None  # what to send when forwarded: joint positions, or (width_m, force_n)
+    reason: str  # "ok" when forwarded
+
+
+@dataclass(frozen=True)
+class SafetyEvent:
+    t: float  # [s]
+    kind: str  # "estop" | "force" | "stale_state" | "overspeed" | "reset"
+    reason: str
+
+
+@dataclass(frozen=True)
+class Status:
+    state: str  # "ok" | "limited" (not latched, but commands are refused or missing) | "stopped" (latched)
+    latched: bool
+    reason: str
+    force_n: float  # latest wrist force magnitude [N]
+    peak_force_n: float  # largest since start (a reset does not clear it) [N]
+    forwarded: int  # commands forwarded, arm and gripper
+    rejected: int  # commands rejected, arm and gripper
+
+
+class SafetySupervisor:
+    """Default-deny command gate with latched stops. Times are seconds on one clock (sim or wall)."""
+
+    def __init__(self, config: SafetyConfig, fk: Callable[[np.ndarray], np.ndarray]):
+        """`fk(q)` returns the end-effector position (x, y, z) in the base frame [m]."""
+        self.config = config
+        self._fk = fk
+        self._joints = len(config.limits.joint_names)
+        self._fence_min = np.asarray(config.fence_min_m, dtype=float)
+        self._fence_max = np.asarray(config.fence_max_m, dtype=float)
+        self._q: np.ndarray | None = None
+        self._dq: np.ndarray | None = None
+        self._state_t: float | None = None
+        self._force_n = 0.0
+        self._peak_force_n = 0.0
+        self._force_over_since: float | None = None
+        self._last_command_t: float | None = None
+        self._last_arm_rejection: str | None = None
+        self._latch: SafetyEvent | None = None
+        self._hold_q: np.ndarray | None = None
+        self._events: list[SafetyEvent] = []
+        self._forwarded = 0
+        self._rejected = 0
+
+    # ---- inputs -------------------------------------------------------------------------
+
+    def on_joint_state(self, t: float, q, dq) -> bool:
+        """Record a measurement; False (and nothing recorded) if malformed, so the state can go stale."""
+        q, dq = np.asarray(q, dtype=float), np.asarray(dq, dtype=float)
+        if q.shape != (self._joints,) or dq.shape != (self._joints,):
+            return False
+        if not (np.all(np.isfinite(q)) and np.all(np.isfinite(dq))):
+            return False
+        self._q, self._dq, self._state_t = q.copy(), dq.copy(), float(t)
+        speed_ratio = np.abs(dq) / self.config.limits.max_velocity
+        j = int(np.argmax(speed_ratio))
+        if speed_ratio[j] > self.config.speed_limit_factor:
+            limits = self.config.limits
+            self._latch_stop(t, "overspeed",
+                             f"{limits.joint_names[j]} moving at {abs(dq[j]):.2f} rad/s, over "
+                             f"{self.config.speed_limit_factor:g} x its "
+                             f"{limits.max_velocity[j]:.2f} rad/s limit")
+        return True
+
+    def on_wrench(self, t: float, force_xyz) -> bool:
+        """Record the wrist force; False (and nothing recorded) if malformed."""
+        force = np.asarray(force_xyz, dtype=float)
+        if force.shape != (3,) or not np.all(np.isfinite(force)):
+            return False
+        self._force_n = float(np.linalg.norm(force))
+        self._peak_force_n = max(self._peak_force_n, self._force_n)
+        limit = self.config.force_limit_n
+        if self._force_n <= limit:
+            self._force_over_since = None
+            return True
+        if self._force_over_since is None:
+            self._force_over_since = float(t)
+        if self._force_n > self.config.force_peak_limit_n:
+            self._latch_stop(t, "force", f"wrist force {self._force_n:.1f} N over the peak "
+                                         f"limit {self.config.force_peak_limit_n:g} N")
+        elif t - self._force_over_since >= self.config.force_sustain_s:
+            self._latch_stop(t, "force", f"wrist force {self._force_n:.1f} N over the {limit:g} N "
+                                         f"limit for {t - self._force_over_since:.3f} s")
+        return True
+
+    def on_estop(self, t: float, source: str) -> None:
+        self._latch_stop(t, "estop", f"e-stop from {source}")
+
+    # ---- watchdog -----------------------------------------------------------------------
+
+    def check_watchdogs(self, t: float) -> None:
+        """Latch if joint states went stale. Every check, status and reset call runs it first."""
+        age = self._state_age(t)
+        if age is not None and age > self.config.state_timeout_s:
+            self._latch_stop(t, "stale_state", f"no joint state for {age:.3f} s "
+                                               f"(timeout {self.config.state_timeout_s:g} s)")
+
+    # ---- gates --------------------------------------------------------------------------
+
+    def check_arm_command(self, t: float, q_cmd) -> Decision:
+        self.check_watchdogs(t)
+        self._last_command_t = float(t)
+        reason = self._arm_rejection(q_cmd)
+        self._last_arm_rejection = reason
+        if reason is not None:
+            return self._reject(reason)
+        self._forwarded += 1
+        return Decision(True, np.asarray(q_cmd, dtype=float).copy(), "ok")
+
+    def check_gripper_command(self, t: float, width_m: float, force_n: float) -> Decision:
+        self.check_watchdogs(t)
+        reason = self._gate_closed_reason()
+        if reason is None and not (np.isfinite(width_m) and 0.0 <= width_m <= GRIPPER_MAX_WIDTH_M):
+            reason = f"gripper width {width_m} m outside [0, {GRIPPER_MAX_WIDTH_M}] m"
+        max_force = self.config.gripper_max_force_n
+        if reason is None and not (np.isfinite(force_n) and 0.0 <= force_n <= max_force):
+            reason = f"gripper force {force_n} N outside [0, {max_force:g}] N"
+        if reason is not None:
+            return self._reject(reason)
+        self._forwarded += 1
+        return Decision(True, np.array([width_m, force_n], dtype=float), "ok")
+
+    # ---- latch ----------------------------------------------------------------------------
+
+    @property
+    def latched(self) -> bool:
+        return self._latch is not None
+
+    @property
+    def events(self) -> tuple[SafetyEvent, ...]:
+        """Every latch and reset, oldest first."""
+        return tuple(self._events)
+
+    def hold_command(self) -> np.ndarray | None:
+        """While latched: the joint position measured when the stop latched.
+
+        None when not latched, or when no joint state had been measured before the latch.
+        """
+        if self._latch is None or self._hold_q is None:
+            return None
+        return self._hold_q.copy()
+
+    def reset(self, t: float) -> tuple[bool, str]:
+        """Clear the latch if its causes are gone; otherwise refuse and say why."""
+        self.check_watchdogs(t)
+        if self._latch is None:
+            return True, "not latched"
+        blockers = []
+        age = self._state_age(t)
+        if age is None or age > self.config.state_timeout_s:
+            blockers.append("joint states are not fresh")
+        if self._force_n > self.config.force_limit_n:
+            blockers.append(f"wrist force {self._force_n:.1f} N is over the "
+                            f"{self.config.force_limit_n:g} N limit")
+        speed_limit = self.config.speed_limit_factor * self.config.limits.max_velocity
+        if self._dq is not None and np.any(np.abs(self._dq) > speed_limit):
+            blockers.append("a joint is still over its speed limit")
+        if blockers:
+            return False, "reset refused: " + "; ".join(blockers)
+        cleared = self._latch.reason
+        self._latch, self._hold_q = None, None
+        self._force_over_since = None
+        self._last_arm_rejection = None
+        self._events.append(SafetyEvent(float(t), "reset", f"cleared: {cleared}"))
+        return True, f"reset: cleared {cleared}"
+
+    def status(self, t: float) -> Status:
+        self.check_watchdogs(t)
+        if self._latch is not None:
+            state, reason = "stopped", self._latch.reason
+        else:
+            reason = (self._gate_closed_reason() or self._last_arm_rejection
+                      or self._command_timeout_reason(t))
+            state = "limited" if reason else "ok"
+        return Status(state, self._latch is not None, reason or "ok", self._force_n,
+                      self._peak_force_n, self._forwarded, self._rejected)
+
+    # ---- internals ------------------------------------------------------------------------
+
+    def _latch_stop(self, t: float, kind: str, reason: str) -> None:
+        if self._latch is not None:
+            return
+        self._latch = SafetyEvent(float(t), kind, reason)
+        self._hold_q = None if self._q is None else self._q.copy()
+        self._events.append(self._latch)
+
+    def _state_age(self, t: float) -> float | None:
+        return None if self._state_t is None else float(t) - self._state_t
+
+    def _gate_closed_reason(self) -> str | None:
+        if self._latch is not None:
+            return f"latched: {self._latch.reason}"
+        if self._q is None:
+            return "no joint state yet"
+        return None
+
+    def _command_timeout_reason(self, t: float) -> str | None:
+        if self._last_command_t is None:
+            return None
+        quiet = float(t) - self._last_command_t
+        if quiet > self.config.command_timeout_s:
+            return f"no arm command for {quiet:.3f} s (timeout {self.config.command_timeout_s:g} s)"
+        return None
+
+    def _arm_rejection(self, q_cmd) -> str | None:
+        closed = self._gate_closed_reason()
+        if closed is not None:
+            return closed
+        q = np.asarray(q_cmd, dtype=float)
+        if q.shape != (self._joints,):
+            return f"arm command has shape {q.shape}, expected ({self._joints},)"
+        if not np.all(np.isfinite(q)):
+            return "arm command is not finite"
+        limits, margin = self.config.limits, self.config.joint_margin_rad
+        outside = np.flatnonzero((q < limits.lower + margin) | (q > limits.upper - margin))
+        if outside.size:
+            j = outside[0]
+            return (f"{limits.joint_names[j]} = {q[j]:.4f} rad outside its limits "
+                    f"[{limits.lower[j]:.4f}, {limits.upper[j]:.4f}] less a {margin:g} rad margin")
+        step = np.abs(q - self._q)
+        j = int(np.argmax(step / self.config.max_joint_step))
+        if step[j] > self.config.max_joint_step[j]:
+            return (f"{limits.joint_names[j]} jumps {step[j]:.4f} rad from the measured position "
+                    f"(max {self.config.max_joint_step[j]:.4f} rad)")
+        xyz = np.asarray(self._fk(q), dtype=float)
+        if xyz.shape != (3,) or not np.all(np.isfinite(xyz)):
+            return "forward kinematics gave no finite end-effector position"
+        if np.any(xyz < self._fence_min) or np.any(xyz > self._fence_max):
+            return (f"end effector at ({xyz[0]:.3f}, {xyz[1]:.3f}, {xyz[2]:.3f}) m leaves the fence "
+                    f"{tuple(self._fence_min)}..{tuple(self._fence_max)} m")
+        return None
+
+    def _reject(self, reason: str) -> Decision:
+        self._rejected += 1
+        return Decision(False, None, reason)

@@ -1,0 +1,1 @@
+"""Skill library core: arm kinematics, grasp candidates and the motions of each skill (no rclpy)."""

@@ -1,0 +1,13 @@
+"""Helpers for tests that drive the system as a user does."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+def griptalk(*args: str, env: dict[str, str], timeout: float = 400) -> subprocess.CompletedProcess:
+    """Run the `griptalk` CLI in a subprocess."""
+    return subprocess.run([str(BIN / "griptalk"), *args], env=env, capture_output=True, text=True, timeout=timeout)

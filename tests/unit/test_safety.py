@@ -1,0 +1,232 @@
+"""Safety supervisor core: default-deny gate, latched stops, reset rules, status."""
+import numpy as np
+import pytest
+
+from griptalk.robot import PANDA_HOME
+from griptalk.safety import SafetyConfig, SafetySupervisor
+
+STILL = np.zeros(7)
+
+
+def toy_fk(q):
+    """A stand-in kinematics: home maps to (0.5, 0, 0.4); joints 1-3 shift x, y, z one to one."""
+    return np.array([0.5 + q[0], q[1] - PANDA_HOME[1], 0.4 + q[2]])
+
+
+def make_supervisor(**kwargs):
+    kwargs.setdefault("force_sustain_s", 0.0)
+    return SafetySupervisor(SafetyConfig(**kwargs), toy_fk)
+
+
+@pytest.fixture
+def live():
+    """A supervisor that has just measured the arm at home, at t = 1 s."""
+    supervisor = make_supervisor()
+    assert supervisor.on_joint_state(1.0, PANDA_HOME, STILL)
+    return supervisor
+
+
+def nudged(joint, delta, q=PANDA_HOME):
+    q = np.array(q, dtype=float)
+    q[joint] += delta
+    return q
+
+
+# ---- config ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"force_limit_n": 0.0}, "force_limit_n"),
+    ({"force_limit_n": 200.0}, "ISO/TS 15066"),
+    ({"force_peak_limit_n": 20.0}, "force_peak_limit_n"),
+    ({"joint_margin_rad": -0.1}, "joint_margin_rad"),
+    ({"fence_min_m": (0.9, -0.5, 0.0)}, "fence_min_m"),
+    ({"fence_max_m": (0.85, 0.5)}, "three finite"),
+    ({"state_timeout_s": 0.0}, "state_timeout_s"),
+    ({"command_rate_hz": float("nan")}, "command_rate_hz"),
+    ({"speed_limit_factor": 0.5}, "speed_limit_factor"),
+])
+def test_config_rejects_bad_values(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        SafetyConfig(**kwargs)
+
+
+def test_max_joint_step_follows_velocity_limits_and_rate():
+    config = SafetyConfig(command_rate_hz=100.0, step_allowance_periods=5.0)
+    np.testing.assert_allclose(config.max_joint_step, config.limits.max_velocity * 0.05)
+
+
+# ---- the gate -------------------------------------------------------------------------------
+
+def test_default_deny_before_the_first_joint_state():
+    supervisor = make_supervisor()
+    decision = supervisor.check_arm_command(0.0, PANDA_HOME)
+    assert not decision.forward and decision.command is None
+    assert "no joint state" in decision.reason
+    assert not supervisor.check_gripper_command(0.0, 0.04, 10.0).forward
+    status = supervisor.status(0.0)
+    assert status.state == "limited" and not status.latched and status.rejected == 2
+
+
+def test_forwards_a_good_command(live):
+    command = nudged(0, 0.05)
+    decision = live.check_arm_command(1.01, command)
+    assert decision.forward and decision.reason == "ok"
+    np.testing.assert_array_equal(decision.command, command)
+    status = live.status(1.01)
+    assert status.state == "ok" and status.forwarded == 1 and status.rejected == 0
+
+
+@pytest.mark.parametrize("command, reason", [
+    (nudged(3, 0.9), "panda_joint4"),  # past its upper limit
+    (nudged(5, -1.581), "margin"),  # -0.01: inside the -0.0175 limit, not inside the margin
+    (nudged(0, np.nan), "not finite"),
+    (PANDA_HOME[:6], "shape"),
+    (nudged(1, 0.3), "jumps"),  # 0.3 rad in one command
+])
+def test_rejects_unsafe_commands_without_latching(live, command, reason):
+    if reason == "margin":  # place the arm near joint 6's lower limit so the step is small
+        live.on_joint_state(1.0, nudged(5, -1.541), STILL)
+    decision = live.check_arm_command(1.01, command)
+    assert not decision.forward and decision.command is None
+    assert reason in decision.reason
+    assert not live.latched
+    status = live.status(1.01)
+    assert status.state == "limited" and status.rejected == 1 and reason in status.reason
+
+
+def test_rejects_a_command_that_leaves_the_fence(live):
+    near_front = nudged(0, 0.33)  # x = 0.83, inside the 0.85 fence
+    live.on_joint_state(1.0, near_front, STILL)
+    assert live.check_arm_command(1.01, nudged(0, 0.01, near_front)).forward
+    decision = live.check_arm_command(1.02, nudged(0, 0.03, near_front))  # x = 0.86
+    assert not decision.forward and "fence" in decision.reason
+    below_table = nudged(2, -0.45)  # z = -0.05
+    live.on_joint_state(1.03, nudged(2, -0.38), STILL)
+    assert "fence" in live.check_arm_command(1.04, below_table).reason
+    assert not live.latched
+
+
+def test_gripper_range_checks(live):
+    assert live.check_gripper_command(1.0, 0.08, 20.0).forward
+    assert "width" in live.check_gripper_command(1.0, 0.09, 20.0).reason
+    assert "width" in live.check_gripper_command(1.0, float("nan"), 20.0).reason
+    assert "force" in live.check_gripper_command(1.0, 0.02, 500.0).reason
+
+
+# ---- latches --------------------------------------------------------------------------------
+
+def test_estop_latches_holds_and_blocks_everything(live):
+    live.on_joint_state(1.5, nudged(0, 0.02), STILL)
+    live.on_estop(1.6, "operator button")
+    assert live.latched
+    np.testing.assert_allclose(live.hold_command(), nudged(0, 0.02))
+    live.on_joint_state(1.7, nudged(0, 0.04), STILL)  # the arm drifts on: the hold stays put
+    np.testing.assert_allclose(live.hold_command(), nudged(0, 0.02))
+    arm = live.check_arm_command(1.7, nudged(0, 0.04))
+    gripper = live.check_gripper_command(1.7, 0.08, 10.0)
+    assert not arm.forward and not gripper.forward
+    assert "latched" in arm.reason and "operator button" in arm.reason
+    status = live.status(1.7)
+    assert status.state == "stopped" and status.latched and "e-stop" in status.reason
+    assert [(e.kind, e.t) for e in live.events] == [("estop", 1.6)]
+
+
+def test_reset_after_estop_restores_forwarding(live):
+    live.on_estop(1.1, "test")
+    ok, message = live.reset(1.15)
+    assert ok and "e-stop" in message
+    assert not live.latched and live.hold_command() is None
+    assert live.check_arm_command(1.2, PANDA_HOME).forward
+    assert live.status(1.2).state == "ok"
+    assert [e.kind for e in live.events] == ["estop", "reset"]
+
+
+def test_force_over_limit_latches_and_reset_waits_until_it_is_gone(live):
+    live.on_wrench(1.05, [0.0, 0.0, 10.0])
+    assert not live.latched
+    live.on_wrench(1.1, [30.0, 0.0, 0.0])
+    assert live.latched and live.events[-1].kind == "force"
+    np.testing.assert_allclose(live.hold_command(), PANDA_HOME)
+
+    live.on_joint_state(1.2, PANDA_HOME, STILL)
+    ok, message = live.reset(1.2)
+    assert not ok and "force" in message and live.latched
+    assert not live.check_arm_command(1.2, PANDA_HOME).forward
+
+    live.on_wrench(1.25, [5.0, 0.0, 0.0])
+    live.on_joint_state(1.25, PANDA_HOME, STILL)
+    ok, _ = live.reset(1.25)
+    assert ok and not live.latched
+    assert live.check_arm_command(1.26, PANDA_HOME).forward
+
+
+def test_force_must_be_sustained_unless_over_the_peak_limit():
+    supervisor = make_supervisor(force_sustain_s=0.1, force_limit_n=25.0, force_peak_limit_n=60.0)
+    supervisor.on_joint_state(0.0, PANDA_HOME, STILL)
+    supervisor.on_wrench(0.00, [0.0, 0.0, 30.0])
+    supervisor.on_wrench(0.05, [0.0, 0.0, 30.0])
+    assert not supervisor.latched  # a brief contact
+    supervisor.on_wrench(0.06, [0.0, 0.0, 10.0])  # back under: the count restarts
+    supervisor.on_wrench(0.10, [0.0, 0.0, 30.0])
+    supervisor.on_wrench(0.19, [0.0, 0.0, 30.0])
+    assert not supervisor.latched
+    supervisor.on_wrench(0.21, [0.0, 0.0, 30.0])
+    assert supervisor.latched
+
+    impact = make_supervisor(force_sustain_s=0.1)
+    impact.on_wrench(0.0, [0.0, 70.0, 0.0])
+    assert impact.latched and "peak" in impact.events[0].reason
+
+
+def test_peak_force_is_tracked(live):
+    for t, f in [(1.0, 5.0), (1.01, 12.0), (1.02, 7.0)]:
+        live.on_wrench(t, [0.0, f, 0.0])
+    status = live.status(1.02)
+    assert status.force_n == pytest.approx(7.0) and status.peak_force_n == pytest.approx(12.0)
+    assert status.state == "ok"
+
+
+def test_stale_joint_state_latches_and_reset_needs_a_fresh_one(live):
+    timeout = live.config.state_timeout_s
+    assert live.check_arm_command(1.0 + timeout / 2, PANDA_HOME).forward
+    decision = live.check_arm_command(1.0 + 2 * timeout, PANDA_HOME)
+    assert not decision.forward and "no joint state" in decision.reason
+    assert live.latched and live.events[-1].kind == "stale_state"
+    np.testing.assert_allclose(live.hold_command(), PANDA_HOME)
+    ok, message = live.reset(1.0 + 2 * timeout)
+    assert not ok and "not fresh" in message
+    live.on_joint_state(5.0, PANDA_HOME, STILL)
+    assert live.reset(5.0)[0]
+
+
+def test_malformed_joint_states_do_not_refresh_the_watchdog(live):
+    assert not live.on_joint_state(1.1, PANDA_HOME * np.nan, STILL)
+    assert not live.on_joint_state(1.1, PANDA_HOME[:6], STILL[:6])
+    live.status(1.0 + 2 * live.config.state_timeout_s)
+    assert live.latched
+
+
+def test_overspeed_latches(live):
+    too_fast = nudged(0, 2.0 * live.config.limits.max_velocity[0], STILL)
+    live.on_joint_state(1.1, PANDA_HOME, too_fast)
+    assert live.latched and live.events[-1].kind == "overspeed"
+    assert not live.reset(1.1)[0]
+    live.on_joint_state(1.2, PANDA_HOME, STILL)
+    assert live.reset(1.2)[0]
+
+
+def test_only_the_first_cause_latches_and_reset_when_clear_is_a_no_op(live):
+    assert live.reset(1.0) == (True, "not latched")
+    live.on_estop(1.1, "a")
+    live.on_estop(1.2, "b")
+    live.on_wrench(1.2, [0.0, 0.0, 90.0])
+    assert [e.kind for e in live.events] == ["estop"]
+    assert "from a" in live.status(1.2).reason
+
+
+def test_missing_commands_are_reported_but_do_not_latch(live):
+    assert live.check_arm_command(1.0, PANDA_HOME).forward
+    live.on_joint_state(2.0, PANDA_HOME, STILL)
+    status = live.status(2.0)
+    assert status.state == "limited" and "no arm command" in status.reason
+    assert not status.latched

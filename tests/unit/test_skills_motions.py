@@ -1,0 +1,147 @@
+import numpy as np
+import pytest
+
+from griptalk.robot import PANDA_HOME, PANDA_LIMITS
+from griptalk.skills.grasps import GraspCandidate, grasp_candidates, normalize_yaw, wrist_yaw
+from griptalk.skills.kinematics import ArmKinematics, rotation_angle_between
+from griptalk.skills.motions import (PHASES, GripperSegment, MotionConfig, MoveSegment, plan_grasp, plan_home,
+                                     plan_place)
+from griptalk.types import SceneObject
+
+CUBE = SceneObject("red_cube", "cube", "red", [0.5, 0.1, 0.0225], yaw=np.radians(30), size=[0.045] * 3)
+BOWL = SceneObject("green_bowl", "bowl", "green", [0.45, -0.15, 0.025], size=[0.14, 0.14, 0.05])
+TALL = SceneObject("mug", "mug", "white", [0.47, -0.02, 0.05], size=[0.08, 0.08, 0.10])
+
+
+@pytest.fixture(scope="module")
+def kin():
+    return ArmKinematics()
+
+
+def dense_tcp_heights(kin, segments):
+    """TCP heights along every move, sampling each joint-space straight piece between waypoints."""
+    heights = []
+    for segment in segments:
+        if isinstance(segment, MoveSegment):
+            for a, b in zip(segment.waypoints[:-1], segment.waypoints[1:]):
+                heights += [kin.fk(a + t * (b - a))[0][2] for t in np.linspace(0, 1, 5)]
+    return np.array(heights)
+
+
+def check_chained(segments, q_start):
+    q = q_start
+    for segment in segments:
+        assert segment.name in PHASES
+        if isinstance(segment, MoveSegment):
+            np.testing.assert_allclose(segment.waypoints[0], q)
+            assert all(PANDA_LIMITS.within(w) for w in segment.waypoints)
+            q = segment.waypoints[-1]
+    return q
+
+
+@pytest.fixture(scope="module")
+def grasp_plan(kin):
+    candidate = grasp_candidates(CUBE)[0]
+    return candidate, plan_grasp(kin, PANDA_HOME, candidate)
+
+
+def test_plan_grasp_phases_and_end_pose(kin, grasp_plan):
+    candidate, segments = grasp_plan
+    assert not isinstance(segments, str), segments
+    assert [s.name for s in segments] == ["approach", "approach", "descend", "close", "lift"]
+    assert isinstance(segments[0], GripperSegment) and segments[0].width_m == pytest.approx(candidate.width_m)
+    assert segments[3].width_m == 0.0
+    check_chained(segments, PANDA_HOME)
+    descend = segments[2].waypoints
+    assert len(descend) == 6  # start + 5 IK waypoints
+    position, orientation = kin.fk(descend[-1])
+    assert np.linalg.norm(position - candidate.position) < 0.002
+    assert rotation_angle_between(orientation, candidate.orientation) < np.radians(2.0)
+    # The descent is a straight vertical line from 10 cm above.
+    points = np.array([kin.fk(q)[0] for q in descend])
+    assert np.max(np.linalg.norm(points[:, :2] - candidate.position[:2], axis=1)) < 0.002
+    assert points[0, 2] == pytest.approx(candidate.position[2] + 0.10, abs=0.002)
+    lifted = kin.fk(segments[4].waypoints[-1])[0]
+    assert lifted[2] == pytest.approx(candidate.position[2] + 0.15, abs=0.002)
+
+
+def test_plan_grasp_stays_above_the_table(kin, grasp_plan):
+    _, segments = grasp_plan
+    assert dense_tcp_heights(kin, segments).min() >= 0.005
+
+
+def test_plan_grasp_turns_the_wrist_the_short_way(kin, grasp_plan):
+    candidate, segments = grasp_plan
+    yaw = wrist_yaw(kin.fk(segments[2].waypoints[-1])[1])
+    start_yaw = wrist_yaw(kin.fk(PANDA_HOME)[1])
+    assert abs(yaw - normalize_yaw(candidate.yaw, start_yaw)) < np.radians(2.0)
+    assert abs(yaw - start_yaw) <= np.pi / 2 + np.radians(2.0)
+
+
+def test_unreachable_object_gives_a_reason_without_motion(kin):
+    far = SceneObject("far_cube", "cube", "red", [1.3, 0.2, 0.0225], size=[0.045] * 3)
+    result = plan_grasp(kin, PANDA_HOME, grasp_candidates(far)[0])
+    assert isinstance(result, str) and result.startswith("no reachable grasp:")
+
+
+def test_plan_place_in_bowl(kin, grasp_plan):
+    _, grasp_segments = grasp_plan
+    q_held = grasp_segments[-1].waypoints[-1]
+    segments = plan_place(kin, q_held, BOWL, "in", CUBE, obstacles=[CUBE, BOWL, TALL])
+    assert not isinstance(segments, str), segments
+    assert [s.name for s in segments] == ["transport", "lower", "release", "retreat"]
+    check_chained(segments, q_held)
+    release = kin.fk(segments[1].waypoints[-1])[0]
+    np.testing.assert_allclose(release[:2], BOWL.position[:2], atol=0.002)
+    cube_bottom = release[2] - (CUBE.size[2] - 0.015)
+    assert BOWL.position[2] - 0.025 < cube_bottom < BOWL.top_z
+    assert segments[2].width_m > CUBE.size[0]
+    # Transport: once at height, the held cube's bottom clears the mug (the tallest other object).
+    transport = np.array([kin.fk(q)[0] for q in segments[0].waypoints])
+    at_height = transport[np.argmax(transport[:, 2] > transport[0, 2] + 0.001):]
+    assert np.all(at_height[:, 2] - (CUBE.size[2] - 0.015) > TALL.top_z)
+    assert dense_tcp_heights(kin, segments).min() >= 0.005
+
+
+def test_plan_place_on_releases_above_the_target_top(kin, grasp_plan):
+    _, grasp_segments = grasp_plan
+    other = SceneObject("blue_cube", "cube", "blue", [0.4, 0.2, 0.0225], size=[0.045] * 3)
+    segments = plan_place(kin, grasp_segments[-1].waypoints[-1], other, "on", CUBE)
+    release = kin.fk(segments[1].waypoints[-1])[0]
+    assert release[2] - (CUBE.size[2] - 0.015) == pytest.approx(other.top_z + 0.015, abs=0.002)
+
+
+def test_plan_place_refuses_what_cannot_be_done(kin, grasp_plan):
+    q_held = grasp_plan[1][-1].waypoints[-1]
+    assert "only on and in" in plan_place(kin, q_held, BOWL, "under", CUBE)
+    small = SceneObject("cup", "cup", "red", [0.45, -0.15, 0.02], size=[0.04, 0.04, 0.04])
+    assert "does not fit" in plan_place(kin, q_held, small, "in", CUBE)
+    far = SceneObject("far_bowl", "bowl", "green", [1.4, 0.0, 0.025], size=[0.14, 0.14, 0.05])
+    assert isinstance(plan_place(kin, q_held, far, "in", CUBE), str)
+
+
+def test_plan_home_rises_before_going_home(kin, grasp_plan):
+    q_low = grasp_plan[1][2].waypoints[-1]  # at the grasp, 3 cm above the table
+    segments = plan_home(kin, q_low)
+    assert [s.name for s in segments] == ["home"]
+    waypoints = segments[0].waypoints
+    np.testing.assert_allclose(waypoints[-1], PANDA_HOME)
+    assert kin.fk(waypoints[-2])[0][2] == pytest.approx(MotionConfig().transport_height_m, abs=0.002)
+    assert dense_tcp_heights(kin, segments).min() >= 0.005
+
+
+def test_segments_and_config_validate():
+    with pytest.raises(ValueError):
+        MoveSegment("fly", np.zeros((2, 7)))
+    with pytest.raises(ValueError):
+        MoveSegment("lift", np.zeros((1, 7)))
+    with pytest.raises(ValueError):
+        GripperSegment("close", 0.2, 10.0)
+    with pytest.raises(ValueError):
+        MotionConfig(descend_steps=0)
+    with pytest.raises(ValueError):
+        MotionConfig(grip_force_n=-1.0)
+    with pytest.raises(ValueError):
+        plan_home(ArmKinematics(), np.zeros(3))
+    with pytest.raises(ValueError):
+        GraspCandidate([0.5, 0.0, np.inf], 0.0, 0.05)
