@@ -64,6 +64,7 @@ class ObjectType:
     needs_color: bool
     cavity: Cavity | None = None
     distractor: bool = False
+    sweep_x_m: float = 0.0  # how far a part slides out along +x (the drawer): room to keep clear of it
 
 
 def _centred(size_xy: tuple[float, float]) -> tuple[float, float, float, float]:
@@ -77,14 +78,14 @@ OBJECT_TYPES: dict[str, ObjectType] = {t.name: t for t in (
                cavity=Cavity((-0.072, 0.072), (-0.072, 0.072), (-0.017, 0.025), round=True)),
     ObjectType("box", (0.22, 0.16, 0.08), _centred((0.22, 0.16)), needs_color=True,
                cavity=Cavity((-0.104, 0.104), (-0.074, 0.074), (-0.034, 0.04))),
-    # The drawer pulls out along the cabinet's +x by up to 0.20 m: its footprint covers the open drawer.
-    ObjectType("drawer", (0.28, 0.30, 0.12), (-0.14, 0.42, -0.15, 0.15), needs_color=False,
-               cavity=Cavity((-0.119, 0.14), (-0.131, 0.131), (-0.04, 0.01), slides_x=True)),
-    ObjectType("duck", (0.070, 0.066, 0.049), _centred((0.070, 0.066)), needs_color=False, distractor=True),
+    # The drawer pulls out along the cabinet's +x (its front, with the handle) by up to DRAWER_TRAVEL_M.
+    ObjectType("drawer", (0.20, 0.30, 0.12), (-0.10, 0.165, -0.15, 0.15), needs_color=False,
+               cavity=Cavity((-0.079, 0.10), (-0.131, 0.131), (-0.04, 0.01), slides_x=True), sweep_x_m=0.18),
+    ObjectType("duck", (0.070, 0.049, 0.066), _centred((0.070, 0.049)), needs_color=False, distractor=True),
     ObjectType("mug", (0.062, 0.091, 0.075), _centred((0.062, 0.091)), needs_color=False, distractor=True),
     ObjectType("lego", (0.056, 0.056, 0.040), _centred((0.056, 0.056)), needs_color=False, distractor=True),
 )}
-DRAWER_TRAVEL_M = 0.20
+DRAWER_TRAVEL_M = OBJECT_TYPES["drawer"].sweep_x_m
 
 _FIELDS = ("id", "type", "color", "position", "yaw_deg")
 _REQUIRED = ("type", "position")
@@ -207,23 +208,32 @@ def _default_id(kind: str, color: str, earlier: list[ObjectSpec]) -> str:
     return candidate
 
 
-def footprint_corners(spec: ObjectSpec, inflate_m: float = 0.0) -> np.ndarray:
-    """The object's footprint on the table: 4 x 2 corners in the base frame [m]."""
-    xmin, xmax, ymin, ymax = OBJECT_TYPES[spec.type].footprint
+def footprint_corners(spec: ObjectSpec, inflate_m: float = 0.0, swept: bool = False) -> np.ndarray:
+    """The object's footprint on the table: 4 x 2 corners in the base frame [m].
+
+    `swept` adds the room its sliding part (an open drawer) needs.
+    """
+    kind = OBJECT_TYPES[spec.type]
+    xmin, xmax, ymin, ymax = kind.footprint
+    if swept:
+        xmax += kind.sweep_x_m
     local = np.array([[xmin - inflate_m, ymin - inflate_m], [xmax + inflate_m, ymin - inflate_m],
                       [xmax + inflate_m, ymax + inflate_m], [xmin - inflate_m, ymax + inflate_m]])
     c, s = math.cos(math.radians(spec.yaw_deg)), math.sin(math.radians(spec.yaw_deg))
     return local @ np.array([[c, s], [-s, c]]) + np.asarray(spec.position)
 
 
-def _overlap(a: ObjectSpec, b: ObjectSpec, gap_m: float) -> bool:
-    area, _ = cv2.intersectConvexConvex(footprint_corners(a, gap_m / 2).astype(np.float32),
-                                        footprint_corners(b, gap_m / 2).astype(np.float32))
+def _overlap(a: ObjectSpec, b: ObjectSpec, gap_m: float, swept: bool) -> bool:
+    area, _ = cv2.intersectConvexConvex(footprint_corners(a, gap_m / 2, swept).astype(np.float32),
+                                        footprint_corners(b, gap_m / 2, swept).astype(np.float32))
     return area > 0.0
 
 
-def layout_problem(scene: Scene, gap_m: float = MIN_GAP_M) -> str | None:
-    """The first layout problem (off the table, out of reach, overlap, two drawers), or None."""
+def layout_problem(scene: Scene, gap_m: float = MIN_GAP_M, swept: bool = False) -> str | None:
+    """The first layout problem (off the table, out of reach, overlap, two drawers), or None.
+
+    `swept` also keeps the open drawer's path clear (shipped and random scenes do).
+    """
     for index, spec in enumerate(scene.objects, start=1):
         label = f"object {index} {spec.id!r}"
         x, y = spec.position
@@ -231,7 +241,7 @@ def layout_problem(scene: Scene, gap_m: float = MIN_GAP_M) -> str | None:
         if not REACH_M[0] <= distance <= REACH_M[1]:
             return (f"{label}: position [{x:.2f}, {y:.2f}] is out of reach "
                     f"({REACH_M[0]:.2f}–{REACH_M[1]:.2f} m from the base)")
-        corners = footprint_corners(spec)
+        corners = footprint_corners(spec, swept=swept)
         if (corners[:, 0].min() < TABLE_X_M[0] + TABLE_MARGIN_M or corners[:, 0].max() > TABLE_X_M[1] - TABLE_MARGIN_M
                 or corners[:, 1].min() < TABLE_Y_M[0] + TABLE_MARGIN_M
                 or corners[:, 1].max() > TABLE_Y_M[1] - TABLE_MARGIN_M):
@@ -240,8 +250,9 @@ def layout_problem(scene: Scene, gap_m: float = MIN_GAP_M) -> str | None:
         if spec.type == "drawer" and any(o.type == "drawer" for o in scene.objects[:index - 1]):
             return f"{label}: a scene holds at most one drawer"
         for other_index, other in enumerate(scene.objects[:index - 1], start=1):
-            if _overlap(spec, other, gap_m):
-                return (f"{label}: overlaps object {other_index} {other.id!r} "
+            if _overlap(spec, other, gap_m, swept):
+                what = "overlaps or blocks" if swept else "overlaps"
+                return (f"{label}: {what} object {other_index} {other.id!r} "
                         f"(keep at least {gap_m * 100:.0f} cm between footprints)")
     return None
 
@@ -298,7 +309,7 @@ def _place(rng: random.Random, kinds: list[tuple[str, str]], seed: int) -> Scene
                 yaw = rng.uniform(-180.0, 180.0)
             spec = ObjectSpec(_default_id(kind, color, specs), kind, color,
                               (round(position[0], 3), round(position[1], 3)), round(yaw, 1))
-            if layout_problem(Scene(tuple(specs) + (spec,), seed, ""), RANDOM_GAP_M) is None:
+            if layout_problem(Scene(tuple(specs) + (spec,), seed, ""), RANDOM_GAP_M, swept=True) is None:
                 specs.append(spec)
                 break
         else:
@@ -310,7 +321,7 @@ def _place(rng: random.Random, kinds: list[tuple[str, str]], seed: int) -> Scene
 
 def _area(t: ObjectType) -> float:
     xmin, xmax, ymin, ymax = t.footprint
-    return (xmax - xmin) * (ymax - ymin)
+    return (xmax + t.sweep_x_m - xmin) * (ymax - ymin)
 
 
 def scene_to_yaml(scene: Scene) -> str:

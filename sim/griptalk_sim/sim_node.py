@@ -32,6 +32,7 @@ from griptalk.ros.conversions import (camera_info_to_msg, depth_to_msg, make_pos
 from griptalk.ros.params import Param, ParameterError, declare_all
 from griptalk_interfaces.msg import WorldObject
 from griptalk_interfaces.srv import GetWorldState
+from griptalk_sim.interpolation import CommandInterpolator
 from griptalk_sim.scene import SceneError, load_scene
 from griptalk_sim.world import World
 
@@ -58,6 +59,7 @@ class SimNode(Node):
             raise ParameterError(f"parameter 'scene': {e}") from None
         self.camera = camera_from_params(self.p)
         self.world = World(scene, self.camera)
+        self.arm = CommandInterpolator(self.world.joint_state()[1][:len(PANDA_JOINTS)])
         self.get_logger().info(f"scene '{scene.name}' loaded: {', '.join(o.id for o in scene.objects)}")
 
         self.clock_pub = self.create_publisher(Clock, "/clock", 10)
@@ -78,7 +80,7 @@ class SimNode(Node):
         if q.shape != (len(PANDA_JOINTS),) or not np.all(np.isfinite(q)):
             self.get_logger().warn(f"ignoring arm command: need {len(PANDA_JOINTS)} finite positions, got {list(q)}")
             return
-        self.world.set_arm_targets(q)
+        self.arm.command(self.world.sim_time, q)
 
     def on_gripper_command(self, msg: Float64MultiArray) -> None:
         data = list(msg.data)
@@ -142,6 +144,7 @@ def run(node: SimNode, executor: SingleThreadedExecutor) -> None:
     step = 0
     while rclpy.ok():
         executor.spin_once(timeout_sec=0.0)
+        node.world.set_arm_targets(node.arm.target(node.world.sim_time))
         node.world.step()
         step += 1
         node.publish_clock()

@@ -27,8 +27,12 @@ class ObjectState:
     position: tuple[float, float, float]  # bounding-box centre in the base frame [m]
     quaternion: tuple[float, float, float, float]  # x, y, z, w
     yaw: float  # [rad] about z
-    size: tuple[float, float, float]  # bounding-box extents in the object frame [m]
     opening_m: float = 0.0  # a drawer's opening
+
+    @property
+    def size(self) -> tuple[float, float, float]:
+        """Bounding-box extents in the object frame [m] (a drawer: its closed cabinet)."""
+        return OBJECT_TYPES[self.type].size
 
     @property
     def yaw_deg(self) -> float:

@@ -6,19 +6,24 @@ arm's base (panda_link0) sits at the origin.
 """
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import math
 import os
 import sys
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 
 from griptalk.camera import CameraModel
 from griptalk.paths import share_dir
 from griptalk.robot import GRIPPER_MAX_WIDTH_M, PANDA_FINGER_JOINTS, PANDA_HOME, PANDA_JOINTS
-from griptalk_sim.scene import COLORS, OBJECT_TYPES, TABLE_X_M, Scene
+from griptalk_sim.scene import COLORS, TABLE_X_M, Scene
 from griptalk_sim.truth import ObjectState
+
+
+_LIBC = ctypes.CDLL(None)
 
 
 @contextmanager
@@ -33,6 +38,7 @@ def _quiet(*fds: int):
             os.dup2(devnull, fd)
         yield
     finally:
+        _LIBC.fflush(None)  # C stdio buffers what it prints: flush it while the fds still go nowhere
         for fd, copy in zip(fds, saved):
             os.dup2(copy, fd)
             os.close(copy)
@@ -53,16 +59,30 @@ DRAWER_FRICTION_N = 10.0
 SETTLE_STEPS = 120  # let objects come to rest before time starts
 MAX_GRIP_FORCE_N = 140.0  # the Franka hand's short-term maximum
 
-# How each object type is built: URDF (in urdf/ or pybullet_data), scale, fixed base, mass override [kg].
-_PROJECT = "project:"
-ASSETS: dict[str, tuple[str, float, bool, float | None]] = {
-    "cube": (_PROJECT + "cube.urdf", 1.0, False, None),
-    "bowl": (_PROJECT + "bowl.urdf", 1.0, False, None),
-    "box": (_PROJECT + "box.urdf", 1.0, False, None),
-    "drawer": (_PROJECT + "drawer_cabinet.urdf", 1.0, True, None),
-    "duck": ("duck_vhacd.urdf", 0.85, False, 0.08),
-    "mug": ("objects/mug.urdf", 0.75, False, 0.25),  # the file's mug weighs 1 kg
-    "lego": ("lego/lego.urdf", 1.75, False, None),  # 5.6 cm: still fits the 8 cm gripper
+
+
+@dataclass(frozen=True)
+class Asset:
+    """How an object type is built: a URDF in urdf/ (project=True) or in pybullet_data."""
+
+    urdf: str
+    project: bool = True
+    scale: float = 1.0
+    fixed: bool = False
+    mass_kg: float | None = None  # overrides the file's
+    upright: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 1.0)  # body orientation standing at yaw 0
+
+
+ASSETS: dict[str, Asset] = {
+    "cube": Asset("cube.urdf"),
+    "bowl": Asset("bowl.urdf"),
+    "box": Asset("box.urdf"),
+    "drawer": Asset("drawer_cabinet.urdf", fixed=True),
+    # The duck's mesh is y-up: stand it on its bottom.
+    "duck": Asset("duck_vhacd.urdf", project=False, scale=0.85, mass_kg=0.08,
+                  upright=(math.sqrt(0.5), 0.0, 0.0, math.sqrt(0.5))),
+    "mug": Asset("objects/mug.urdf", project=False, scale=0.75, mass_kg=0.25),  # the file's mug weighs 1 kg
+    "lego": Asset("lego/lego.urdf", project=False, scale=1.75),  # 5.6 cm: still fits the 8 cm gripper
 }
 # Colourless objects keep their own look, except the mug, whose file paints it red.
 _UNTINTED = {"mug": (0.92, 0.92, 0.88, 1.0), "drawer": (0.76, 0.60, 0.42, 1.0)}
@@ -71,6 +91,10 @@ _UNTINTED = {"mug": (0.92, 0.92, 0.88, 1.0), "drawer": (0.76, 0.60, 0.42, 1.0)}
 def _yaw_quat(yaw_deg: float) -> tuple[float, float, float, float]:
     half = math.radians(yaw_deg) / 2.0
     return (0.0, 0.0, math.sin(half), math.cos(half))
+
+
+def _rotation(quat) -> np.ndarray:
+    return np.array(pb.getMatrixFromQuaternion(quat)).reshape(3, 3)
 
 
 class World:
@@ -87,7 +111,7 @@ class World:
             self.renderer = self._load_renderer(renderer)
             self._build()
         except Exception:
-            pb.disconnect(self.client_id)
+            self.close()  # don't leak the client, whatever failed
             raise
 
     # --- construction --------------------------------------------------------------------------
@@ -106,7 +130,12 @@ class World:
                 plugin = self._call(pb.loadPlugin, spec.origin, "_eglRendererPlugin")
         if plugin < 0 and choice == "egl":
             raise RuntimeError("the EGL renderer plugin did not load; use renderer='tiny'")
-        return "egl" if plugin >= 0 else "tiny"
+        if plugin < 0:
+            return "tiny"
+        with _quiet(1):  # EGL names its driver on stdout during the first frames
+            for _ in range(2):
+                self._call(pb.getCameraImage, 8, 8, renderer=pb.ER_BULLET_HARDWARE_OPENGL)
+        return "egl"
 
     def _build(self) -> None:
         c = self._call
@@ -120,7 +149,7 @@ class World:
                           useFixedBase=True)
         self._build_robot()
         self._bodies: list[int] = []
-        self._centre_offsets: list[np.ndarray] = []  # body frame -> bounding-box centre, body frame
+        self._centre_offsets: list[np.ndarray] = []  # body origin -> bounding-box centre, object frame
         self.drawer_id: int | None = None
         for spec in self.scene.objects:
             self._add_object(spec)
@@ -143,6 +172,8 @@ class World:
         for j in FINGER_INDICES:
             c(pb.resetJointState, self.robot_id, j, GRIPPER_MAX_WIDTH_M / 2.0)
             c(pb.changeDynamics, self.robot_id, j, lateralFriction=FINGER_FRICTION, frictionAnchor=True)
+        # Closed fingers meet at their joint limits; their touching would show up as a false wrist force.
+        c(pb.setCollisionFilterPair, self.robot_id, self.robot_id, *FINGER_INDICES, 0)
         # PyBullet ignores <mimic>: a gear constraint keeps the fingers symmetric.
         gear = c(pb.createConstraint, self.robot_id, FINGER_INDICES[0], self.robot_id, FINGER_INDICES[1],
                  pb.JOINT_GEAR, (1, 0, 0), (0, 0, 0), (0, 0, 0))
@@ -156,20 +187,20 @@ class World:
 
     def _add_object(self, spec) -> None:
         c = self._call
-        path, scale, fixed, mass = ASSETS[spec.type]
-        if path.startswith(_PROJECT):
-            path = str(share_dir() / "urdf" / path[len(_PROJECT):])
-        body = c(pb.loadURDF, path, globalScaling=scale, useFixedBase=fixed)
-        if mass is not None:
-            c(pb.changeDynamics, body, -1, mass=mass)
-        # Measure the body's bounding box as loaded (yaw 0) to stand it on the table at the given spot.
+        asset = ASSETS[spec.type]
+        path = str(share_dir() / "urdf" / asset.urdf) if asset.project else asset.urdf
+        body = c(pb.loadURDF, path, baseOrientation=asset.upright, globalScaling=asset.scale,
+                 useFixedBase=asset.fixed)
+        if asset.mass_kg is not None:
+            c(pb.changeDynamics, body, -1, mass=asset.mass_kg)
+        # Measure the bounding box standing at yaw 0, then stand the object on the table at its spot.
         base_position = np.array(c(pb.getBasePositionAndOrientation, body)[0])
         low, high = (np.array(v) for v in c(pb.getAABB, body, -1))
-        offset = (low + high) / 2.0 - base_position
+        offset = (low + high) / 2.0 - base_position  # body origin -> box centre, object frame
         centre = np.array([spec.position[0], spec.position[1], (high[2] - low[2]) / 2.0])
-        quat = _yaw_quat(spec.yaw_deg)
-        rotation = np.array(c(pb.getMatrixFromQuaternion, quat)).reshape(3, 3)
-        c(pb.resetBasePositionAndOrientation, body, tuple(centre - rotation @ offset), quat)
+        yaw = _yaw_quat(spec.yaw_deg)
+        _, body_quat = c(pb.multiplyTransforms, (0, 0, 0), yaw, (0, 0, 0), asset.upright)
+        c(pb.resetBasePositionAndOrientation, body, tuple(centre - _rotation(yaw) @ offset), body_quat)
         rgba = COLORS.get(spec.color) or _UNTINTED.get(spec.type)
         if rgba is not None:
             links = [-1] + [j for j in range(c(pb.getNumJoints, body)) if c(pb.getJointInfo, body, j)[12] != b"handle"]
@@ -249,16 +280,17 @@ class World:
         c = self._call
         reaction = np.array(c(pb.getJointState, self.robot_id, ARM_JOINT_INDICES[-1])[2])
         link7 = c(pb.getLinkState, self.robot_id, ARM_JOINT_INDICES[-1], computeForwardKinematics=True)
-        rotation = np.array(c(pb.getMatrixFromQuaternion, link7[5])).reshape(3, 3)
-        origin = np.array(link7[4])
-        force_sensed, torque_sensed = rotation @ reaction[:3], rotation @ reaction[3:]
+        rotation = _rotation(link7[5])
+        sensor_point, joint_origin = np.array(link7[0]), np.array(link7[4])  # Bullet reports about link 7's COM
         weight = np.array([0.0, 0.0, -9.81])
-        moment = np.zeros(3)
+        weight_moment = np.zeros(3)
         for j in self._sensed_links:
             mass = c(pb.getDynamicsInfo, self.robot_id, j)[0]
             com = np.array(c(pb.getLinkState, self.robot_id, j, computeForwardKinematics=True)[0])
-            moment += np.cross(com - origin, mass * weight)
-        return -force_sensed - self._sensed_mass * weight, -torque_sensed - moment
+            weight_moment += np.cross(com - sensor_point, mass * weight)
+        force = -rotation @ reaction[:3] - self._sensed_mass * weight
+        torque = -rotation @ reaction[3:] - weight_moment + np.cross(sensor_point - joint_origin, force)
+        return force, torque
 
     # --- camera --------------------------------------------------------------------------------
 
@@ -313,13 +345,16 @@ class World:
     def object_states(self) -> list[ObjectState]:
         states = []
         for spec, body, offset in zip(self.scene.objects, self._bodies, self._centre_offsets):
-            position, quat = self._call(pb.getBasePositionAndOrientation, body)
-            rotation = np.array(self._call(pb.getMatrixFromQuaternion, quat)).reshape(3, 3)
+            position, body_quat = self._call(pb.getBasePositionAndOrientation, body)
+            # The object frame stands upright: undo the asset's own base rotation.
+            _, quat = self._call(pb.multiplyTransforms, (0, 0, 0), body_quat, (0, 0, 0),
+                                 self._call(pb.invertTransform, (0, 0, 0), ASSETS[spec.type].upright)[1])
+            rotation = _rotation(quat)
             centre = np.asarray(position) + rotation @ offset
             yaw = math.atan2(rotation[1, 0], rotation[0, 0])
             opening = self.drawer_opening_m() if body == self.drawer_id else 0.0
             states.append(ObjectState(spec.id, spec.type, spec.color, tuple(float(v) for v in centre),
-                                      tuple(float(v) for v in quat), yaw, OBJECT_TYPES[spec.type].size, opening))
+                                      tuple(float(v) for v in quat), yaw, opening))
         return states
 
     def drawer_opening_m(self) -> float:

@@ -43,6 +43,6 @@ def test_depth_below_the_top():
     good = score_grasp(CUBE, grasp(z=0.03))
     assert score_grasp(CUBE, grasp(z=0.0445)) < good  # barely touching the top
     assert score_grasp(CUBE, grasp(z=0.005)) == 0.0  # fingertips in the table
-    tall = SceneObject("can", "cylinder", "red", [0.5, 0.1, 0.06], size=[0.05, 0.05, 0.12])
+    tall = SceneObject("duck", "duck", "", [0.5, 0.1, 0.06], size=[0.05, 0.05, 0.12])
     assert score_grasp(tall, GraspCandidate([0.5, 0.1, 0.07], 0.3, 0.065)) == 0.0  # palm hits the top
     assert score_grasp(tall, GraspCandidate([0.5, 0.1, 0.105], 0.3, 0.065)) == pytest.approx(1.0)

@@ -77,11 +77,10 @@ def test_forwards_a_good_command(live):
 
 
 @pytest.mark.parametrize("command, reason", [
-    (nudged(3, 0.9), "panda_joint4"),  # past its upper limit
+    (nudged(3, 2.3), "panda_joint4"),  # past its upper limit (-0.0698 rad)
     (nudged(5, -1.581), "margin"),  # -0.01: inside the -0.0175 limit, not inside the margin
     (nudged(0, np.nan), "not finite"),
     (PANDA_HOME[:6], "shape"),
-    (nudged(1, 0.3), "jumps"),  # 0.3 rad in one command
 ])
 def test_rejects_unsafe_commands_without_latching(live, command, reason):
     if reason == "margin":  # place the arm near joint 6's lower limit so the step is small
@@ -92,6 +91,16 @@ def test_rejects_unsafe_commands_without_latching(live, command, reason):
     assert not live.latched
     status = live.status(1.01)
     assert status.state == "limited" and status.rejected == 1 and reason in status.reason
+
+
+def test_clips_a_command_far_ahead_of_the_arm(live):
+    decision = live.check_arm_command(1.01, nudged(1, 0.3))  # 0.3 rad in one command
+    assert decision.forward and "clipped" in decision.reason
+    step = decision.command - PANDA_HOME
+    assert step[1] == pytest.approx(live.config.max_joint_step[1])
+    assert np.allclose(np.delete(step, 1), 0.0)
+    status = live.status(1.01)
+    assert status.state == "limited" and "clipped" in status.reason and not live.latched
 
 
 def test_rejects_a_command_that_leaves_the_fence(live):

@@ -145,3 +145,15 @@ def test_segments_and_config_validate():
         plan_home(ArmKinematics(), np.zeros(3))
     with pytest.raises(ValueError):
         GraspCandidate([0.5, 0.0, np.inf], 0.0, 0.05)
+
+
+def test_plan_grasp_unwinds_a_wound_wrist(kin):
+    q_start = PANDA_HOME.copy()
+    q_start[6] = 2.6  # same TCP position, wrist turned near its stop
+    current = wrist_yaw(kin.fk(q_start)[1])
+    candidate = GraspCandidate([0.5, 0.0, 0.03], current - 1.2, 0.06)  # the near twin would need q7 = 3.8
+    segments = plan_grasp(kin, q_start, candidate)
+    assert not isinstance(segments, str), segments
+    q_grasp = segments[2].waypoints[-1]
+    assert abs(q_grasp[6]) < 1.9
+    assert abs(normalize_yaw(wrist_yaw(kin.fk(q_grasp)[1]), candidate.yaw) - candidate.yaw) < np.radians(2.0)

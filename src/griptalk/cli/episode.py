@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,7 +31,7 @@ def run_episode(scene: Scene, instruction: str, execute: bool, timeout_s: float,
         scene_file.write_text(scene_to_yaml(scene))
         description = LaunchDescription.load(share_dir() / "launch" / "sim.launch.yaml", {"scene": str(scene_file)})
         log_dir = None if verbose else Path(tmp) / "logs"
-        with Launcher(description, log_dir=log_dir) as launcher, GraphClient(launcher) as graph:
+        with Launcher(description, log_dir=log_dir, stream=sys.stderr) as launcher, GraphClient(launcher) as graph:
             try:
                 deadline = start + timeout_s
                 if execute:

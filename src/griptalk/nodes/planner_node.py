@@ -44,6 +44,7 @@ class PlannerNode(Node):
         self.scene_lock = threading.Condition()
         self.scene: SceneGraph | None = None
         self.scene_count = 0
+        self.running: dict[bytes, bool] = {}  # goal id -> halted by a "stop" instruction
         group = ReentrantCallbackGroup()
         self.create_subscription(SceneGraphMsg, "perception/scene_graph", self.on_scene, qos.LATCHED,
                                  callback_group=group)
@@ -89,6 +90,14 @@ class PlannerNode(Node):
             return result
         outcome = self.planner.plan(instruction, scene)
         result.plan = Plan(steps=[step_to_msg(s) for s in outcome.steps])
+        if outcome.stop:
+            halted = [gid for gid in self.running if not self.running[gid]]
+            for gid in halted:
+                self.running[gid] = True
+            result.status = result.STATUS_SUCCEEDED
+            result.message = f"stopped {len(halted)} running task(s)" if halted else "nothing was running"
+            goal_handle.succeed()
+            return result
         if outcome.status != "planned":
             result.status, result.message = outcome.status, outcome.message
             self.get_logger().info(f"'{instruction}': {outcome.status}: {outcome.message}")
@@ -97,6 +106,18 @@ class PlannerNode(Node):
         self.get_logger().info(f"'{instruction}': plan: " + "; ".join(s.describe() for s in outcome.steps))
         self.feedback(goal_handle, 0, outcome.steps[0], "planned", outcome.message)
 
+        key = bytes(goal_handle.goal_id.uuid)
+        self.running[key] = False
+        try:
+            return self.run_plan(goal_handle, instruction, outcome, result)
+        finally:
+            del self.running[key]
+
+    def halted(self, goal_handle) -> bool:
+        """Canceled through the action, or stopped by a "stop" instruction."""
+        return goal_handle.is_cancel_requested or self.running.get(bytes(goal_handle.goal_id.uuid), False)
+
+    def run_plan(self, goal_handle, instruction: str, outcome, result):
         i = 0
         attempts = [0] * len(outcome.steps)
         results: list[StepResult | None] = [None] * len(outcome.steps)
@@ -107,10 +128,13 @@ class PlannerNode(Node):
             start = time.monotonic()
             before = self.fresh_scene(0)
             ok, message = self.run_skill(goal_handle, step)
-            if goal_handle.is_cancel_requested:
-                result.status, result.message = result.STATUS_CANCELED, f"canceled during '{step.describe()}'"
+            if self.halted(goal_handle):
+                result.status, result.message = result.STATUS_CANCELED, f"stopped during '{step.describe()}'"
                 result.steps = [r for r in results if r is not None]
-                goal_handle.canceled()
+                if goal_handle.is_cancel_requested:
+                    goal_handle.canceled()
+                else:
+                    goal_handle.succeed()
                 return result
             if ok:
                 ok, message = self.confirm(step, before)
@@ -151,7 +175,7 @@ class PlannerNode(Node):
         result_future = sent.get_result_async()
         deadline = time.monotonic() + self.p["skill_timeout_s"]
         while not result_future.done():
-            if goal_handle.is_cancel_requested:
+            if self.halted(goal_handle):
                 wait_for(sent.cancel_goal_async(), 5.0)
                 wait_for(result_future, 10.0)
                 return False, "canceled"

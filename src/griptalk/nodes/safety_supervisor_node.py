@@ -139,7 +139,8 @@ class SafetySupervisorNode(Node):
 
     def publish_status(self) -> None:
         s = self.core.status(time.monotonic())
-        msg = SafetyStatus(state=STATES[s.state], estop_latched=s.latched, reason=s.reason, force_n=float(s.force_n),
+        msg = SafetyStatus(state=STATES[s.state], estop_latched=s.latched, reason="" if s.state == "ok" else s.reason,
+                           force_n=float(s.force_n),
                            peak_force_n=float(s.peak_force_n), commands_forwarded=s.forwarded,
                            commands_rejected=s.rejected)
         msg.header.stamp = self.get_clock().now().to_msg()

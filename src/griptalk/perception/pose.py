@@ -35,12 +35,11 @@ class BoxFit:
         return np.stack([c * d[:, 0] + s * d[:, 1], -s * d[:, 0] + c * d[:, 1]], axis=1)
 
 
-def fit_box(points: np.ndarray, support_snap_m: float = 0.01, outlier_quantile: float = 0.01) -> BoxFit:
-    """Rotated bounding box of an object's (N, 3) points standing on the table or on another object.
+def fit_box(points: np.ndarray, outlier_quantile: float = 0.01) -> BoxFit:
+    """Rotated bounding box of an object's (N, 3) visible points.
 
     Top and bottom are quantiles of z that ignore the `outlier_quantile` most extreme points. The
-    bottom snaps to the table (z = 0) when it is within `support_snap_m` of it: the lowest few
-    millimetres are below the foreground threshold and never seen.
+    bottom is where the object is last seen: `rest_on_supports` moves it down to what it stands on.
     """
     points = np.asarray(points, dtype=float)
     if len(points) < 3:
@@ -54,13 +53,51 @@ def fit_box(points: np.ndarray, support_snap_m: float = 0.01, outlier_quantile: 
     long_m, short_m = float(np.hypot(*long_edge)) / 1000.0, float(np.hypot(*short_edge)) / 1000.0
     hull_area = cv2.contourArea(cv2.convexHull(xy_mm)) / 1e6
     fill = hull_area / max(long_m * short_m, 1e-9)
-
     bottom, top = (float(v) for v in np.quantile(points[:, 2], [outlier_quantile, 1.0 - outlier_quantile]))
-    if bottom < support_snap_m:
+    return _with_z_range(BoxFit(np.array([cx / 1000.0, cy / 1000.0, 0.0]), yaw, np.array([long_m, short_m, 0.0]),
+                                float(min(fill, 1.0))), bottom, top)
+
+
+def _with_z_range(box: BoxFit, bottom: float, top: float) -> BoxFit:
+    top = max(top, bottom)
+    return BoxFit(np.array([box.center[0], box.center[1], (bottom + top) / 2.0]), box.yaw_rad,
+                  np.array([box.size[0], box.size[1], top - bottom]), box.footprint_fill)
+
+
+def inner_mask(points: np.ndarray, box: BoxFit, fraction: float) -> np.ndarray:
+    """Points over the central part of the footprint (its sides scaled by `fraction`)."""
+    local = box.to_local_xy(points[:, :2])
+    half = box.size[:2] / 2.0 * fraction
+    return (np.abs(local[:, 0]) <= half[0]) & (np.abs(local[:, 1]) <= half[1])
+
+
+def over_footprint(xy, box: BoxFit, margin_m: float = 0.0) -> bool:
+    return bool(np.all(np.abs(box.to_local_xy(xy)[0]) <= box.size[:2] / 2.0 + margin_m))
+
+
+def rest_on_supports(boxes: list[BoxFit], floors_z: list[float | None], tolerance_m: float = 0.01) -> list[BoxFit]:
+    """Each box extended down to what it stands on; the camera rarely sees an object's lowest part.
+
+    The support of a box is the highest other box lower than it whose footprint holds its centre:
+    a container (its floor height in `floors_z`, None for solid boxes) supports it on its floor,
+    a solid box on its top (when the box's bottom is seen within `tolerance_m` of that top).
+    Without a support, the box stands on the table (z = 0).
+    """
+    rested = []
+    for i, box in enumerate(boxes):
+        under = [j for j, other in enumerate(boxes)
+                 if j != i and other.bottom_z < box.bottom_z and over_footprint(box.center[:2], other)]
         bottom = 0.0
-    height = max(top - bottom, 0.0)
-    center = np.array([cx / 1000.0, cy / 1000.0, bottom + height / 2.0])
-    return BoxFit(center, yaw, np.array([long_m, short_m, height]), float(min(fill, 1.0)))
+        if under:
+            j = max(under, key=lambda k: boxes[k].top_z)
+            if floors_z[j] is not None:
+                bottom = min(box.bottom_z, floors_z[j])
+            elif box.bottom_z >= boxes[j].top_z - tolerance_m:
+                bottom = min(box.bottom_z, boxes[j].top_z)
+            else:
+                bottom = box.bottom_z
+        rested.append(_with_z_range(box, bottom, box.top_z))
+    return rested
 
 
 def wrap_angle(angle_rad: float, period_rad: float) -> float:
@@ -76,3 +113,22 @@ def symmetric_yaw(yaw_rad: float, symmetry_order: int) -> float:
     if symmetry_order == 0:
         return 0.0
     return wrap_angle(yaw_rad, 2.0 * np.pi / symmetry_order)
+
+
+def object_yaw_and_size(box: BoxFit, symmetry_order: int, facing_xy=None) -> tuple[float, np.ndarray]:
+    """An object's yaw and (x, y, z) extents in its own frame from its footprint box.
+
+    The box's yaw follows its long side; `symmetry_order` folds it (see `symmetric_yaw`). With
+    `facing_xy`, the yaw is instead the footprint axis that points most nearly at that point (a
+    drawer's front faces the robot), and the extents are swapped when that axis is the short side.
+    """
+    if facing_xy is None:
+        return symmetric_yaw(box.yaw_rad, symmetry_order), box.size.copy()
+    to_target = np.asarray(facing_xy, dtype=float) - box.center[:2]
+    quarter_turns = max(range(4), key=lambda k: float(np.dot(
+        [np.cos(box.yaw_rad + k * np.pi / 2), np.sin(box.yaw_rad + k * np.pi / 2)], to_target)))
+    size = box.size.copy()
+    if quarter_turns % 2:
+        size[[0, 1]] = size[[1, 0]]
+    return wrap_angle(box.yaw_rad + quarter_turns * np.pi / 2, 2 * np.pi), size
+

@@ -16,6 +16,9 @@ import numpy as np
 from griptalk.camera import CameraModel
 
 
+_CLUSTER_SAMPLE = 2000  # pixels a colour clustering is fitted on
+
+
 @dataclass(frozen=True)
 class SegmentationConfig:
     table_x_range_m: tuple[float, float] = (0.15, 1.0)
@@ -155,14 +158,15 @@ def _two_colour_clusters(rgb: np.ndarray, config: SegmentationConfig) -> np.ndar
     if lit.sum() < 2 * config.min_blob_px:
         return None
     chroma = rgb[:, :2].astype(np.float32) / np.maximum(total, 1.0)[:, None]
-    centred = chroma[lit] - chroma[lit].mean(axis=0)
+    sample = chroma[lit][::max(1, int(lit.sum()) // _CLUSTER_SAMPLE)]  # enough to place two centres
+    centred = sample - sample.mean(axis=0)
     # Deterministic start: split along the principal axis of the chromaticities.
     _, _, axes = np.linalg.svd(centred, full_matrices=False)
     initial = (centred @ axes[0] > 0).astype(np.int32).reshape(-1, 1)
     if initial.min() == initial.max():
         return None
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1e-4)
-    _, _, centres = cv2.kmeans(chroma[lit], 2, initial, criteria, 1, cv2.KMEANS_USE_INITIAL_LABELS)
+    _, _, centres = cv2.kmeans(sample, 2, initial, criteria, 1, cv2.KMEANS_USE_INITIAL_LABELS)
     if np.linalg.norm(centres[0] - centres[1]) < config.split_chromaticity:
         return None
     # Every pixel, dark ones included, goes to the nearer colour.

@@ -187,12 +187,12 @@ class SafetySupervisor:
     def check_arm_command(self, t: float, q_cmd) -> Decision:
         self.check_watchdogs(t)
         self._last_command_t = float(t)
-        reason = self._arm_rejection(q_cmd)
-        self._last_arm_rejection = reason
-        if reason is not None:
+        q, reason = self._vet_arm_command(q_cmd)
+        self._last_arm_rejection = None if reason == "ok" else reason
+        if q is None:
             return self._reject(reason)
         self._forwarded += 1
-        return Decision(True, np.asarray(q_cmd, dtype=float).copy(), "ok")
+        return Decision(True, q, reason)
 
     def check_gripper_command(self, t: float, width_m: float, force_n: float) -> Decision:
         self.check_watchdogs(t)
@@ -289,33 +289,40 @@ class SafetySupervisor:
             return f"no arm command for {quiet:.3f} s (timeout {self.config.command_timeout_s:g} s)"
         return None
 
-    def _arm_rejection(self, q_cmd) -> str | None:
+    def _vet_arm_command(self, q_cmd) -> tuple[np.ndarray | None, str]:
+        """(command to forward, "ok" or why it was clipped), or (None, why it is refused).
+
+        A command too far ahead of the measured position is clipped to the largest allowed step,
+        not refused: refusing would leave a lagging arm stuck while the controller runs ahead.
+        """
         closed = self._gate_closed_reason()
         if closed is not None:
-            return closed
+            return None, closed
         q = np.asarray(q_cmd, dtype=float)
         if q.shape != (self._joints,):
-            return f"arm command has shape {q.shape}, expected ({self._joints},)"
+            return None, f"arm command has shape {q.shape}, expected ({self._joints},)"
         if not np.all(np.isfinite(q)):
-            return "arm command is not finite"
+            return None, "arm command is not finite"
         limits, margin = self.config.limits, self.config.joint_margin_rad
         outside = np.flatnonzero((q < limits.lower + margin) | (q > limits.upper - margin))
         if outside.size:
             j = outside[0]
-            return (f"{limits.joint_names[j]} = {q[j]:.4f} rad outside its limits "
-                    f"[{limits.lower[j]:.4f}, {limits.upper[j]:.4f}] less a {margin:g} rad margin")
-        step = np.abs(q - self._q)
-        j = int(np.argmax(step / self.config.max_joint_step))
-        if step[j] > self.config.max_joint_step[j]:
-            return (f"{limits.joint_names[j]} jumps {step[j]:.4f} rad from the measured position "
-                    f"(max {self.config.max_joint_step[j]:.4f} rad)")
+            return None, (f"{limits.joint_names[j]} = {q[j]:.4f} rad outside its limits "
+                          f"[{limits.lower[j]:.4f}, {limits.upper[j]:.4f}] less a {margin:g} rad margin")
+        note = "ok"
+        step = q - self._q
+        j = int(np.argmax(np.abs(step) / self.config.max_joint_step))
+        if abs(step[j]) > self.config.max_joint_step[j]:
+            note = (f"{limits.joint_names[j]} command {abs(step[j]):.4f} rad ahead of the measured position, "
+                    f"clipped to {self.config.max_joint_step[j]:.4f} rad")
+            q = self._q + np.clip(step, -self.config.max_joint_step, self.config.max_joint_step)
         xyz = np.asarray(self._fk(q), dtype=float)
         if xyz.shape != (3,) or not np.all(np.isfinite(xyz)):
-            return "forward kinematics gave no finite end-effector position"
+            return None, "forward kinematics gave no finite end-effector position"
         if np.any(xyz < self._fence_min) or np.any(xyz > self._fence_max):
-            return (f"end effector at ({xyz[0]:.3f}, {xyz[1]:.3f}, {xyz[2]:.3f}) m leaves the fence "
-                    f"{tuple(self._fence_min)}..{tuple(self._fence_max)} m")
-        return None
+            return None, (f"end effector at ({xyz[0]:.3f}, {xyz[1]:.3f}, {xyz[2]:.3f}) m leaves the fence "
+                          f"{tuple(self._fence_min)}..{tuple(self._fence_max)} m")
+        return q, note
 
     def _reject(self, reason: str) -> Decision:
         self._rejected += 1

@@ -15,8 +15,8 @@ from griptalk.robot import GRIPPER_MAX_WIDTH_M
 from griptalk.types import SceneObject
 
 APPROACHES = ("top",)
-# Classes whose footprint is round: any closing direction sees the same extent.
-ROUND_CLASSES = frozenset({"bowl", "mug", "cup", "can", "ball", "cylinder"})
+# Classes without flat faces to align with: any closing direction sees their largest extent.
+ROUND_CLASSES = frozenset({"bowl", "duck"})
 
 NOMINAL_DEPTH_M = 0.015  # TCP below the object's top: the pads cover its upper part
 DEPTH_RANGE_M = (0.010, 0.020)

@@ -67,13 +67,18 @@ class MotionConfig:
     place_clearance_m: float = 0.015  # held object's bottom above the target when released
     descend_steps: int = 5  # IK waypoints on the descent to the grasp
     cartesian_step_m: float = 0.03  # spacing of IK waypoints on other straight lines
+    transit_step_m: float = 0.06  # coarser spacing on moves at transport height, far from surfaces
     max_joint_step_rad: float = 0.5  # larger jumps between waypoints mean IK changed branch
     grip_force_n: float = 15.0
+    # Opening pulls the finger pads off the object against their friction: in PyBullet 15 N
+    # sometimes leaves them stuck to a held cube.
+    release_force_n: float = 40.0
     min_tcp_z_m: float = MIN_TCP_Z_M
 
     def __post_init__(self) -> None:
         for name in ("approach_height_m", "lift_height_m", "transport_height_m", "obstacle_clearance_m",
-                     "place_clearance_m", "cartesian_step_m", "max_joint_step_rad", "grip_force_n"):
+                     "place_clearance_m", "cartesian_step_m", "transit_step_m", "max_joint_step_rad", "grip_force_n",
+                     "release_force_n"):
             if not getattr(self, name) > 0.0:
                 raise ValueError(f"MotionConfig.{name} must be > 0, got {getattr(self, name)}")
         if self.descend_steps < 1:
@@ -85,6 +90,7 @@ class MotionConfig:
 _SAME_POSITION_M = 1e-3
 _SAME_ANGLE_RAD = 1e-3
 _WRIST_COMFORT_RAD = 1.0
+_CARRY_TURNS_RAD = (0.0, 0.5, -0.5, 1.0, -1.0, 1.5, -1.5)
 
 
 class _Unreachable(Exception):
@@ -96,16 +102,17 @@ def plan_grasp(kin: ArmKinematics, q_start, candidate: GraspCandidate,
                ) -> list[Segment] | str:
     """Open, approach 10 cm above the grasp, descend straight onto it, close, lift 15 cm.
 
-    Of the candidate's yaw and its half-turn twin, tries first the one that leaves the wrist
-    (joint 7) well inside its range, turning it least (see `_wrist_friendly_yaws`).
-    Returns a reason starting "no reachable grasp:" when neither can be reached.
+    Of the candidate's yaw and its half-turn twin (the same grasp), the one that keeps the
+    wrist inside its range is tried first (see `_wrist_turns`). `obstacles` (the scene's
+    objects) raise the height at which the hand crosses the table. Returns a reason starting
+    "no reachable grasp:" when no motion reaches the candidate.
     """
     q_start = _joints(q_start)
-    yaws = _wrist_friendly_yaws(kin, q_start, candidate.position, candidate.yaw)
-    if not yaws:
+    turns = _wrist_turns(kin, q_start, candidate.position, candidate.yaw)
+    if not turns:
         return f"no reachable grasp: the grasp pose {_fmt(candidate.position)} is out of the arm's reach"
     reasons = []
-    for yaw in yaws:
+    for yaw in turns:
         try:
             return _grasp_segments(kin, q_start, candidate, yaw, obstacles, config)
         except _Unreachable as error:
@@ -121,7 +128,8 @@ def plan_place(kin: ArmKinematics, q_start, target: SceneObject, relation: str, 
     `grasp_depth_m` is how far below the held object's top the TCP grasped it: with its height it
     says where the object's bottom hangs. For "on" its bottom is released `place_clearance_m`
     above the target's top; for "in" half-way down the target (at least that clearance above
-    its base). Returns a reason string when the object does not fit or a pose is unreachable.
+    its base). The held object crosses the table `obstacle_clearance_m` above the other
+    `obstacles`. Returns a reason string when the object does not fit or a pose is unreachable.
     """
     q_start = _joints(q_start)
     if relation not in PLACE_RELATIONS:
@@ -139,22 +147,21 @@ def plan_place(kin: ArmKinematics, q_start, target: SceneObject, relation: str, 
     others = [o for o in obstacles if o.id not in (target.id, held_object.id)]
     travel_z = max(_travel_height(others, hang, config), target.top_z + hang + config.obstacle_clearance_m)
     above = np.array([release[0], release[1], max(travel_z, release[2])])
-    yaws = _wrist_friendly_yaws(kin, q_start, release, wrist_yaw(kin.fk(q_start)[1]))
-    if not yaws:
+    turns = _carrying_turns(kin, q_start, release)
+    if not turns:
         return f"cannot place {relation} {target.id}: the release pose {_fmt(release)} is out of the arm's reach"
     reasons = []
-    for yaw in yaws:
+    for yaw in turns:
         try:
-            orientation = grasp_orientation(yaw)
-            transport = _transit(kin, q_start, above, orientation, travel_z, config)
-            lower = _line(kin, transport[-1], release, orientation, config)
-            retreat = _line(kin, lower[-1], above, orientation, config)
+            transport = _transit(kin, q_start, above, yaw, travel_z, config)
+            lower = _line(kin, transport[-1], release, _fixed(grasp_orientation(yaw)), 0.0, config)
+            retreat = _line(kin, lower[-1], above, _fixed(grasp_orientation(yaw)), 0.0, config)
         except _Unreachable as error:
             reasons.append(str(error))
             continue
         return [MoveSegment("transport", transport), MoveSegment("lower", lower),
                 GripperSegment("release", min(GRIPPER_MAX_WIDTH_M, held_footprint + 2 * WIDTH_MARGIN_M),
-                               config.grip_force_n),
+                               config.release_force_n),
                 MoveSegment("retreat", retreat)]
     return f"cannot place {relation} {target.id}: {reasons[0]}"
 
@@ -167,7 +174,7 @@ def plan_home(kin: ArmKinematics, q_start, config: MotionConfig = MotionConfig()
     if position[2] < config.transport_height_m - _SAME_POSITION_M:
         try:
             waypoints.extend(_line(kin, q_start, [position[0], position[1], config.transport_height_m],
-                                   orientation, config)[1:])
+                                   _fixed(orientation), 0.0, config)[1:])
         except _Unreachable as error:
             return f"cannot go home: {error}"
     waypoints.append(PANDA_HOME.copy())
@@ -175,36 +182,62 @@ def plan_home(kin: ArmKinematics, q_start, config: MotionConfig = MotionConfig()
 
 
 def _grasp_segments(kin, q_start, candidate, yaw, obstacles, config) -> list[Segment]:
-    orientation = grasp_orientation(yaw)
+    down = _fixed(grasp_orientation(yaw))
     grasp = candidate.position
     pre_grasp = grasp + np.array([0.0, 0.0, config.approach_height_m])
     lifted = grasp + np.array([0.0, 0.0, config.lift_height_m])
     travel_z = max(_travel_height(obstacles, 0.0, config), pre_grasp[2])
-    approach = _transit(kin, q_start, pre_grasp, orientation, travel_z, config)
-    descend = _line(kin, approach[-1], grasp, orientation, config, steps=config.descend_steps)
-    lift = _line(kin, descend[-1], lifted, orientation, config)
+    approach = _transit(kin, q_start, pre_grasp, yaw, travel_z, config)
+    descend = _line(kin, approach[-1], grasp, down, 0.0, config, steps=config.descend_steps)
+    lift = _line(kin, descend[-1], lifted, down, 0.0, config)
     return [GripperSegment("approach", candidate.width_m, config.grip_force_n),
             MoveSegment("approach", approach), MoveSegment("descend", descend),
             GripperSegment("close", 0.0, config.grip_force_n), MoveSegment("lift", lift)]
 
 
-def _wrist_friendly_yaws(kin, q_seed, position, yaw: float) -> list[float]:
-    """The reachable ones of a grasp yaw and its half-turn twin at `position`, best first.
+def _wrist_turns(kin, q_seed, position, yaw: float) -> list[float]:
+    """Yaws reaching a top-down grasp at `position`, best first, each unwrapped from the current wrist
+    yaw so that the difference is the turn to make (the transit interpolates it as it stands).
 
-    Best leaves joint 7 at least `_WRIST_COMFORT_RAD` inside its limits (a wrist near its
-    stop cannot follow the next motion); among those, the one nearer the current wrist yaw
-    comes first, so the wrist does not wind up.
+    The grasp at `yaw` is the same as at yaw +- pi: the first option is the twin within a quarter
+    turn of the current wrist; the second turns half a turn more, the way that brings joint 7
+    towards the middle of its range. The TCP lies on joint 7's axis, so turning the TCP's yaw by
+    a turns joint 7 by -a: each option's IK starts from the seed with joint 7 turned so. Options
+    whose joint 7 ends at least `_WRIST_COMFORT_RAD` inside its limits come first.
     """
     current = wrist_yaw(kin.fk(q_seed)[1])
-    options = [normalize_yaw(yaw, current)]
-    options.append(options[0] + np.pi)
+    near = normalize_yaw(yaw, current) - current
+    q7 = float(q_seed[-1])
+    far = min((near + np.pi, near - np.pi), key=lambda turn: abs(q7 - turn))
     lower, upper = PANDA_LIMITS.lower[-1], PANDA_LIMITS.upper[-1]
     comfort = {}
-    for option in options:
-        q = kin.ik(position, grasp_orientation(option), seed_q=q_seed)
+    for turn in (near, far):
+        seed = np.array(q_seed, dtype=float)
+        seed[-1] = np.clip(q7 - turn, lower, upper)
+        q = kin.ik(position, grasp_orientation(current + turn), seed_q=seed)
         if q is not None:
-            comfort[option] = min(q[-1] - lower, upper - q[-1], _WRIST_COMFORT_RAD)
+            comfort[current + turn] = min(q[-1] - lower, upper - q[-1], _WRIST_COMFORT_RAD)
     return sorted(comfort, key=lambda option: -comfort[option])
+
+
+def _carrying_turns(kin, q_start, release) -> list[float]:
+    """Wrist yaws (unwrapped, see `_wrist_turns`) for releasing at `release`, best first.
+
+    A held object may face any way when it is let go, but a fast turn of the wrist spins it in
+    the fingers: the first option is the smallest turn (in `_CARRY_TURNS_RAD`) that leaves joint 7
+    `_WRIST_COMFORT_RAD` inside its limits; half-turn options follow for when none does.
+    """
+    current = wrist_yaw(kin.fk(q_start)[1])
+    lower, upper = PANDA_LIMITS.lower[-1], PANDA_LIMITS.upper[-1]
+    options = []
+    for turn in _CARRY_TURNS_RAD:
+        seed = np.array(q_start, dtype=float)
+        seed[-1] = np.clip(seed[-1] - turn, lower, upper)  # joint 7 turns by -turn
+        q = kin.ik(release, grasp_orientation(current + turn), seed_q=seed)
+        if q is not None and lower + _WRIST_COMFORT_RAD <= q[-1] <= upper - _WRIST_COMFORT_RAD:
+            options.append(current + turn)
+            break
+    return options + _wrist_turns(kin, q_start, release, current)
 
 
 def _travel_height(obstacles: Sequence[SceneObject], hang: float, config: MotionConfig) -> float:
@@ -213,43 +246,66 @@ def _travel_height(obstacles: Sequence[SceneObject], hang: float, config: Motion
     return max([config.transport_height_m] + [top + hang + config.obstacle_clearance_m for top in tops])
 
 
-def _transit(kin, q_start, goal, orientation, travel_z, config) -> np.ndarray:
-    """Straight up or down to travel_z, across at that height while turning the wrist, then down to goal."""
+def _transit(kin, q_start, goal, yaw, travel_z, config) -> np.ndarray:
+    """Straight up or down to travel_z (turning the hand to point down), across at that height while
+    turning the wrist to `yaw` (unwrapped: the turn is yaw minus the current wrist yaw), down to goal."""
     start, start_orientation = kin.fk(q_start)
-    legs = [(np.array([start[0], start[1], travel_z]), start_orientation),
-            (np.array([goal[0], goal[1], travel_z]), orientation),
-            (np.asarray(goal, dtype=float), orientation)]
+    start_yaw = wrist_yaw(start_orientation)
+    level = np.array([start[0], start[1], travel_z])
+    across = np.array([goal[0], goal[1], travel_z])
+    down = grasp_orientation(start_yaw)
+    legs = [(level, lambda t: _slerp(start_orientation, down, t), _angle(start_orientation, down), config.transit_step_m),
+            (across, lambda t: grasp_orientation(start_yaw + t * (yaw - start_yaw)), abs(yaw - start_yaw),
+             config.transit_step_m),
+            (np.asarray(goal, dtype=float), _fixed(grasp_orientation(yaw)), 0.0, config.cartesian_step_m)]
     waypoints = [q_start]
-    position, current_orientation = start, start_orientation
-    for end, end_orientation in legs:
-        if (np.linalg.norm(end - position) > _SAME_POSITION_M
-                or _angle(current_orientation, end_orientation) > _SAME_ANGLE_RAD):
-            leg = _line(kin, waypoints[-1], end, end_orientation, config)
-            waypoints.extend(leg[1:])
-        position, current_orientation = end, end_orientation
+    position = start
+    for end, orientation_at, turn, step in legs:
+        if np.linalg.norm(end - position) > _SAME_POSITION_M or turn > _SAME_ANGLE_RAD:
+            waypoints.extend(_line(kin, waypoints[-1], end, orientation_at, turn, config, step_m=step)[1:])
+        position = end
     return np.array(waypoints)
 
 
-def _line(kin, q_from, end, end_orientation, config, steps: int | None = None) -> np.ndarray:
-    """Joint waypoints (first = q_from) moving the TCP on a straight line to `end`, slerping orientation."""
-    start, start_orientation = kin.fk(q_from)
+def _line(kin, q_from, end, orientation_at, turn_rad: float, config, steps: int | None = None,
+          step_m: float | None = None) -> np.ndarray:
+    """Joint waypoints (first = q_from) moving the TCP on a straight line to `end`.
+
+    `orientation_at(t)` is the TCP's orientation at t in [0, 1] along the line; it turns by
+    `turn_rad` in all. `steps` waypoints, or as many as keep them `step_m` (default:
+    config.cartesian_step_m) apart, counting 10 cm per radian of turn. Where IK fails or the
+    joints would jump by more than config.max_joint_step_rad, the step is halved (up to three
+    times) before giving up.
+    """
+    start = kin.fk(q_from)[0]
     end = np.asarray(end, dtype=float)
     if steps is None:
-        distance = max(float(np.linalg.norm(end - start)), 0.1 * _angle(start_orientation, end_orientation))
-        steps = max(1, int(np.ceil(distance / config.cartesian_step_m)))
+        distance = max(float(np.linalg.norm(end - start)), 0.1 * turn_rad)
+        steps = max(1, int(np.ceil(distance / (step_m or config.cartesian_step_m))))
     waypoints = [np.asarray(q_from, dtype=float)]
-    for k in range(1, steps + 1):
-        t = k / steps
+    reached = 0.0
+    pending = [k / steps for k in range(steps, 0, -1)]  # a stack: the next target on top
+    while pending:
+        t = pending[-1]
         position = start + t * (end - start)
         if position[2] < config.min_tcp_z_m - 1e-9:
             raise _Unreachable(f"the path goes below {config.min_tcp_z_m:.3f} m at {_fmt(position)}")
-        q = kin.ik(position, _slerp(start_orientation, end_orientation, t), seed_q=waypoints[-1])
-        if q is None:
-            raise _Unreachable(f"no IK solution at {_fmt(position)}")
-        if np.max(np.abs(q - waypoints[-1])) > config.max_joint_step_rad:
+        q = kin.ik(position, orientation_at(t), seed_q=waypoints[-1])
+        if q is None or np.max(np.abs(q - waypoints[-1])) > config.max_joint_step_rad:
+            if (t - reached) * steps > 1.0 / 8.0:
+                pending.append(0.5 * (reached + t))  # a shorter step from the last waypoint
+                continue
+            if q is None:
+                raise _Unreachable(f"no IK solution at {_fmt(position)}")
             raise _Unreachable(f"the arm would swing to a different configuration near {_fmt(position)}")
         waypoints.append(q)
+        reached = pending.pop()
     return np.array(waypoints)
+
+
+def _fixed(orientation):
+    """An orientation that stays the same along a line."""
+    return lambda _t: orientation
 
 
 def _slerp(q0, q1, t: float) -> np.ndarray:

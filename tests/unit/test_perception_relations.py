@@ -1,0 +1,72 @@
+"""Relations from object boxes: on, in, directions from the robot's point of view, near."""
+import numpy as np
+import pytest
+
+from griptalk.perception.relations import RelationConfig, compute_relations, support_relation
+from griptalk.types import SceneObject
+
+CONFIG = RelationConfig()
+
+
+def obj(object_id, object_class, x, y, z, size, yaw=0.0):
+    return SceneObject(object_id, object_class, "red", np.array([x, y, z]), yaw, np.array(size))
+
+
+CUBE = (0.045, 0.045, 0.045)
+BOWL = (0.16, 0.16, 0.051)
+
+
+def relations(*objects):
+    return {(r.subject, r.relation, r.object) for r in compute_relations(list(objects), CONFIG)}
+
+
+def test_directions_are_the_robots():
+    a = obj("a", "cube", 0.50, 0.20, 0.0225, CUBE)  # left of and behind b
+    b = obj("b", "cube", 0.40, 0.00, 0.0225, CUBE)
+    rel = relations(a, b)
+    assert {("a", "left_of", "b"), ("b", "right_of", "a"), ("a", "behind", "b"), ("b", "in_front_of", "a")} <= rel
+    assert not {("a", "right_of", "b"), ("a", "in_front_of", "b")} & rel
+
+
+def test_small_offsets_give_no_direction():
+    rel = relations(obj("a", "cube", 0.50, 0.01, 0.0225, CUBE), obj("b", "cube", 0.60, 0.0, 0.0225, CUBE))
+    assert not any(r[1] in ("left_of", "right_of") for r in rel)
+    assert ("a", "in_front_of", "b") in rel
+
+
+def test_near_is_symmetric_and_depends_on_the_gap():
+    rel = relations(obj("a", "cube", 0.50, 0.0, 0.0225, CUBE), obj("b", "cube", 0.50, 0.10, 0.0225, CUBE),
+                    obj("c", "cube", 0.50, 0.30, 0.0225, CUBE))
+    assert {("a", "near", "b"), ("b", "near", "a")} <= rel
+    assert ("a", "near", "c") not in rel
+
+
+def test_cube_in_a_bowl_is_in_it_and_nothing_else():
+    bowl = obj("bowl", "bowl", 0.55, 0.0, 0.0255, BOWL)
+    inside = obj("cube", "cube", 0.57, 0.02, 0.0305, CUBE)
+    rel = relations(bowl, inside)
+    assert ("cube", "in", "bowl") in rel
+    assert not {r for r in rel if r[1] != "in"}
+    beside = obj("cube", "cube", 0.55, 0.15, 0.0225, CUBE)
+    assert support_relation(beside, bowl, CONFIG) == ""
+
+
+def test_cube_on_a_cube_is_on_it():
+    lower = obj("lower", "cube", 0.5, 0.0, 0.0225, CUBE)
+    upper = obj("upper", "cube", 0.505, 0.0, 0.0675, CUBE, yaw=0.3)
+    assert relations(lower, upper) == {("upper", "on", "lower")}
+    floating = obj("upper", "cube", 0.5, 0.0, 0.12, CUBE)
+    assert support_relation(floating, lower, CONFIG) == ""
+
+
+def test_on_uses_the_rotated_footprint():
+    long_box = obj("drawer", "drawer", 0.5, 0.0, 0.04, (0.22, 0.06, 0.08), yaw=np.pi / 2)
+    on_end = obj("cube", "cube", 0.5, 0.09, 0.1025, CUBE)
+    off_end = obj("cube", "cube", 0.59, 0.0, 0.1025, CUBE)
+    assert support_relation(on_end, long_box, CONFIG) == "on"
+    assert support_relation(off_end, long_box, CONFIG) == ""
+
+
+def test_bad_config_is_rejected():
+    with pytest.raises(ValueError):
+        RelationConfig(near_gap_m=-0.1)
