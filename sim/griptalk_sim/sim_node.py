@@ -41,6 +41,8 @@ PARAMS = [
     Param("real_time_factor", 1.0, "simulated seconds per wall second; 0 runs as fast as possible", 0.0, 100.0),
     Param("joint_state_rate_hz", 100.0, "joint_states and wrist/wrench publish rate [Hz, sim time]", 10.0, 1000.0),
     Param("camera_rate_hz", 4.0, "camera frame rate [Hz, sim time]", 0.5, 30.0),
+    Param("command_period_s", 0.01, "the arm controller's command period; each command is ramped over it [s]",
+          0.001, 0.1),
     Param("default_grip_force_n", 15.0, "grip force when a command gives none [N]", 1.0, 70.0),
     Param("camera_frame", "camera_color_optical_frame", "frame_id of the camera images"),
     Param("base_frame", "base_link", "frame_id of the wrench and ground truth"),
@@ -59,7 +61,7 @@ class SimNode(Node):
             raise ParameterError(f"parameter 'scene': {e}") from None
         self.camera = camera_from_params(self.p)
         self.world = World(scene, self.camera)
-        self.arm = CommandInterpolator(self.world.joint_state()[1][:len(PANDA_JOINTS)])
+        self.arm = CommandInterpolator(self.world.joint_state()[1][:len(PANDA_JOINTS)], self.p["command_period_s"])
         self.get_logger().info(f"scene '{scene.name}' loaded: {', '.join(o.id for o in scene.objects)}")
 
         self.clock_pub = self.create_publisher(Clock, "/clock", 10)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from griptalk.perception.pose import fit_box, symmetric_yaw, wrap_angle
+from griptalk.perception.pose import fit_box, object_yaw_and_size, rest_on_supports, symmetric_yaw, wrap_angle
 from griptalk.perception.segmentation import SegmentationConfig, segment
 from tests.unit.perception_synthetic import Box, cube, default_camera, render
 
@@ -19,7 +19,7 @@ def only_blob(boxes):
 @pytest.mark.parametrize("x, y, yaw_deg", [(0.5, 0.1, 0.0), (0.4, -0.25, 20.0), (0.7, 0.3, 40.0), (0.6, 0.0, -30.0)])
 def test_cube_centre_and_yaw_come_from_the_footprint_not_the_visible_points(x, y, yaw_deg):
     blob = only_blob([cube(x, y, (0.85, 0.1, 0.1), yaw=np.radians(yaw_deg))])
-    box = fit_box(blob.points)
+    box = on_table(fit_box(blob.points))
     np.testing.assert_allclose(box.center, [x, y, 0.0225], atol=0.003)
     np.testing.assert_allclose(box.size, [0.045, 0.045, 0.045], atol=0.004)
     error = symmetric_yaw(box.yaw_rad - np.radians(yaw_deg), 4)
@@ -31,13 +31,19 @@ def test_cube_centre_and_yaw_come_from_the_footprint_not_the_visible_points(x, y
 def test_long_side_gives_the_yaw_of_a_rectangle():
     yaw = np.radians(25.0)
     blob = only_blob([Box((0.55, -0.1, 0.03), (0.20, 0.08, 0.06), (0.1, 0.25, 0.85), yaw)])
-    box = fit_box(blob.points)
+    seen = fit_box(blob.points)
+    assert 0.004 < seen.bottom_z < 0.012  # the lowest millimetres are not foreground
+    box = on_table(seen)
     assert box.size[0] == pytest.approx(0.20, abs=0.005)
     assert box.size[1] == pytest.approx(0.08, abs=0.005)
     assert box.top_z == pytest.approx(0.06, abs=0.001)
     assert box.bottom_z == 0.0
     assert abs(np.degrees(wrap_angle(box.yaw_rad - yaw, np.pi))) < 2.0
     assert box.footprint_fill == pytest.approx(1.0, abs=0.05)
+
+
+def on_table(box):
+    return rest_on_supports([box], [None])[0]
 
 
 def test_an_object_standing_on_another_keeps_its_own_bottom():
@@ -52,6 +58,14 @@ def test_to_local_xy_puts_the_long_side_on_x():
     local = box.to_local_xy(np.array([[0.5, 0.09]]))
     assert abs(local[0, 0]) == pytest.approx(0.09, abs=0.002)
     assert abs(local[0, 1]) < 0.002
+
+
+def test_a_front_facing_the_robot_picks_the_footprint_axis_toward_it():
+    # A 0.30 (along y) x 0.28 (along x) cabinet at +x whose front faces the robot (yaw 180 deg).
+    box = on_table(fit_box(only_blob([Box((0.6, 0.0, 0.06), (0.28, 0.30, 0.12), (0.76, 0.6, 0.42))]).points))
+    yaw, size = object_yaw_and_size(box, 1, facing_xy=(0.0, 0.0))
+    assert abs(np.degrees(wrap_angle(yaw - np.pi, 2 * np.pi))) < 2.0
+    np.testing.assert_allclose(size, [0.28, 0.30, 0.12], atol=0.005)
 
 
 def test_symmetric_yaw():

@@ -22,7 +22,8 @@ def test_ids_follow_the_scene_file_convention():
 
 def test_ids_stay_with_their_objects_when_they_move_a_little():
     tracker = ObjectTracker(TrackerConfig())
-    first = {o.id: o.position[:2].copy() for o in tracker.update([det("cube", "red", 0.5, 0.0), det("cube", "red", 0.4, 0.2)])}
+    frame = [det("cube", "red", 0.5, 0.0), det("cube", "red", 0.4, 0.2)]
+    first = {o.id: o.position[:2].copy() for o in tracker.update(frame)}
     out = tracker.update([det("cube", "red", 0.41, 0.21), det("cube", "red", 0.51, 0.0)])  # other order
     for o in out:
         assert np.linalg.norm(o.position[:2] - first[o.id]) < 0.02
@@ -52,7 +53,8 @@ def test_a_freed_id_is_reused_and_reset_forgets_everything():
     tracker = ObjectTracker(TrackerConfig(stale_after_frames=1, drop_after_frames=1))
     tracker.update([det("cube", "red", 0.5, 0.0), det("cube", "red", 0.4, 0.2)])
     assert ids(tracker.update([det("cube", "red", 0.4, 0.2)])) == ["red_cube_2"]
-    assert ids(tracker.update([det("cube", "red", 0.4, 0.2), det("cube", "red", 0.6, 0.0)])) == ["red_cube", "red_cube_2"]
+    again = [det("cube", "red", 0.4, 0.2), det("cube", "red", 0.6, 0.0)]
+    assert ids(tracker.update(again)) == ["red_cube", "red_cube_2"]
     tracker.reset()
     assert tracker.update([]) == []
 

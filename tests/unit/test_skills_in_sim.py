@@ -8,7 +8,7 @@ from griptalk.grasping.heuristic import score
 from griptalk.robot import PANDA_LIMITS
 from griptalk.skills.grasps import grasp_candidates
 from griptalk.skills.kinematics import ArmKinematics
-from griptalk.skills.motions import GripperSegment, MoveSegment, plan_grasp, plan_place
+from griptalk.skills.motions import GripperSegment, plan_grasp, plan_place
 from griptalk.types import SceneObject
 from griptalk_sim.scene import load_scene
 from griptalk_sim.truth import is_in, is_on, moved

@@ -134,9 +134,11 @@ class SkillServerNode(Node):
         return result
 
     def grasp(self, goal_handle, step) -> str:
-        obj, scene, q = self.visible(step.object.id)
         if self.held is not None:
+            if self.held[0].id == step.object.id and self.gripper_width >= self.p["min_held_width_m"]:
+                return f"already holding the {step.object.id}"
             raise SkillFailed(f"the gripper already holds the {self.held[0].id}")
+        obj, scene, q = self.visible(step.object.id)
         candidates = grasp_candidates(obj, self.p["grasp_candidates"],
                                       reference_yaw=wrist_yaw(self.kinematics.fk(q)[1]))
         if not candidates:
@@ -163,7 +165,8 @@ class SkillServerNode(Node):
         if self.gripper_width < self.p["min_held_width_m"]:
             self.held = None
             raise SkillFailed(f"the {step.object.id} slipped out of the gripper")
-        target, scene, q = self.visible(step.target.id)
+        # The arm holding the object may hide the target from the camera: its last pose will do.
+        target, scene, q = self.visible(step.target.id, allow_stale=True)
         held, depth = self.held
         obstacles = [o for o in scene.objects if o.id not in (held.id, target.id)]
         segments = plan_place(self.kinematics, q, target, step.relation, held, depth or NOMINAL_DEPTH_M,
@@ -188,7 +191,7 @@ class SkillServerNode(Node):
 
     # --- helpers -------------------------------------------------------------------------------
 
-    def visible(self, object_id: str) -> tuple[SceneObject, SceneGraph, np.ndarray]:
+    def visible(self, object_id: str, allow_stale: bool = False) -> tuple[SceneObject, SceneGraph, np.ndarray]:
         with self.lock:
             scene, q = self.scene, self.q
         if q is None:
@@ -196,7 +199,7 @@ class SkillServerNode(Node):
         if scene is None:
             raise SkillFailed("no scene graph from perception")
         obj = scene.get(object_id)
-        if obj is None or obj.stale:
+        if obj is None or (obj.stale and not allow_stale):
             raise SkillFailed(f"cannot see the {object_id}")
         return obj, scene, q
 

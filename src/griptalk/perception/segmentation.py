@@ -115,7 +115,7 @@ def segment(rgb: np.ndarray, depth: np.ndarray, camera: CameraModel, config: Seg
     points = base_frame_points(depth, camera)
     mask = foreground_mask(points, depth, config).astype(np.uint8)
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    count, labels = cv2.connectedComponents(mask, connectivity=8)
     blobs = []
     for rows, cols in _pixels_per_label(labels, count):
         if len(rows) < config.min_blob_px:

@@ -2,7 +2,7 @@
 
 Each class has a prototype (nominal dimensions and shape measures with tolerances). A blob's
 measurements are scored against every prototype with a Gaussian likelihood; the best class wins,
-and its confidence is its share of the total likelihood, an "none of these" outlier included,
+and its confidence is its share of the total likelihood, a "none of these" outlier included,
 so a blob that fits nothing (an arm link, clutter) gets a low confidence.
 """
 from __future__ import annotations

@@ -19,7 +19,7 @@ import numpy as np
 from griptalk.robot import GRIPPER_MAX_WIDTH_M, PANDA_HOME, PANDA_JOINTS, PANDA_LIMITS
 from griptalk.skills.grasps import (MIN_TCP_Z_M, NOMINAL_DEPTH_M, WIDTH_MARGIN_M, GraspCandidate,
                                     grasp_orientation, normalize_yaw, wrist_yaw)
-from griptalk.skills.kinematics import ArmKinematics
+from griptalk.skills.kinematics import ArmKinematics, rotation_angle_between
 from griptalk.types import SceneObject
 
 PHASES = ("approach", "descend", "close", "lift", "transport", "lower", "release", "retreat", "home")
@@ -50,7 +50,8 @@ class GripperSegment:
         if self.name not in PHASES:
             raise ValueError(f"GripperSegment: unknown phase {self.name!r}; known: {', '.join(PHASES)}")
         if not 0.0 <= self.width_m <= GRIPPER_MAX_WIDTH_M:
-            raise ValueError(f"GripperSegment {self.name}: width_m must be in [0, {GRIPPER_MAX_WIDTH_M}], got {self.width_m}")
+            raise ValueError(
+                f"GripperSegment {self.name}: width_m must be in [0, {GRIPPER_MAX_WIDTH_M}], got {self.width_m}")
         if not self.force_n > 0.0:
             raise ValueError(f"GripperSegment {self.name}: force_n must be > 0, got {self.force_n}")
 
@@ -254,7 +255,8 @@ def _transit(kin, q_start, goal, yaw, travel_z, config) -> np.ndarray:
     level = np.array([start[0], start[1], travel_z])
     across = np.array([goal[0], goal[1], travel_z])
     down = grasp_orientation(start_yaw)
-    legs = [(level, lambda t: _slerp(start_orientation, down, t), _angle(start_orientation, down), config.transit_step_m),
+    legs = [(level, lambda t: _slerp(start_orientation, down, t), rotation_angle_between(start_orientation, down),
+             config.transit_step_m),
             (across, lambda t: grasp_orientation(start_yaw + t * (yaw - start_yaw)), abs(yaw - start_yaw),
              config.transit_step_m),
             (np.asarray(goal, dtype=float), _fixed(grasp_orientation(yaw)), 0.0, config.cartesian_step_m)]
@@ -319,10 +321,6 @@ def _slerp(q0, q1, t: float) -> np.ndarray:
         return q / np.linalg.norm(q)
     theta = np.arccos(dot)
     return (np.sin((1.0 - t) * theta) * q0 + np.sin(t * theta) * q1) / np.sin(theta)
-
-
-def _angle(q0, q1) -> float:
-    return 2.0 * float(np.arccos(min(1.0, abs(float(np.dot(q0, q1))))))
 
 
 def _joints(q) -> np.ndarray:
