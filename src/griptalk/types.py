@@ -66,7 +66,7 @@ class ObjectRef:
     color: str = ""
 
     def describe(self) -> str:
-        return f"the {self.color} {self.object_class}".replace("  ", " ") if self.color else f"the {self.object_class}"
+        return f"the {self.color} {self.object_class}" if self.color else f"the {self.object_class}"
 
     def to_dict(self) -> dict:
         return {"id": self.id, "type": self.object_class, "color": self.color}

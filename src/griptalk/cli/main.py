@@ -8,7 +8,7 @@ import argparse
 import json
 import sys
 
-EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2, 3
+EXIT_USAGE = 3  # the other codes follow the report's status (griptalk.cli.report.EXIT_CODES)
 
 
 class UsageError(Exception):
@@ -66,6 +66,8 @@ def main(argv=None) -> int:
     report = run_episode(scene, args.instruction.strip(), execute=args.command == "run", timeout_s=args.timeout,
                          verbose=args.verbose, progress=sys.stderr if args.json else sys.stdout)
     if args.json:
+        if report.logs:
+            print(report.logs, file=sys.stderr)
         print(json.dumps(report.to_dict()))
     else:
         print(report.summary())

@@ -35,6 +35,7 @@ class Report:
     world: dict | None = None
     seconds: float = 0.0
     logs: str = ""
+    checked: list = field(default_factory=list)  # (goal, holds in ground truth)
 
     def on_feedback(self, fb) -> str:
         """Record one feedback message; return the line to show the user."""
@@ -58,20 +59,20 @@ class Report:
                                    "yaw_deg": round(math.degrees(s.yaw), 1)} for s in states],
                       "drawer_opening_m": round(float(response.drawer_opening_m), 4)}
         if self.status == "succeeded":
-            unmet = self.unmet_goals(states)
+            self.checked = self.placement_goals(states)
+            unmet = [f"{goal} does not hold" for goal, holds in self.checked if not holds]
             if unmet:
                 self.status = "failed"
                 self.message = "the stack reported success but the simulator disagrees: " + "; ".join(unmet)
 
-    def unmet_goals(self, states: list[ObjectState]) -> list[str]:
-        """Placement goals of the plan that do not hold in the simulator's ground truth."""
-        unmet = []
+    def placement_goals(self, states: list[ObjectState]) -> list[tuple[str, bool]]:
+        """Each placement goal of the plan, and whether it holds in the simulator's ground truth."""
+        goals = []
         for step in self.plan:
             if step["skill"] == "place":
                 subject, target, relation = step["object"]["id"], step["target"]["id"], step["relation"]
-                if not truth.relation_holds(states, subject, relation, target):
-                    unmet.append(f"{subject} is not {relation} {target}")
-        return unmet
+                goals.append((f"{subject} {relation} {target}", truth.relation_holds(states, subject, relation, target)))
+        return goals
 
     def fail(self, message: str, logs: str = "") -> None:
         self.status, self.message, self.logs = "failed", message, logs
@@ -91,6 +92,7 @@ class Report:
         lines = [f"{self.status}: {self.message}"]
         if self.plan and not self.executed:
             lines += [f"  {i + 1}. {step_from_msg_dict(s)}" for i, s in enumerate(self.plan)]
+        lines += [f"  ground truth: {goal}: {'yes' if holds else 'NO'}" for goal, holds in self.checked]
         if self.logs:
             lines.append(self.logs)
         lines.append(f"({self.seconds:.1f} s)")
