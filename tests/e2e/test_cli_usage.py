@@ -44,3 +44,7 @@ def test_unknown_option(ros_env):
 def test_scene_and_seed_together(ros_env):
     assert_usage_error(griptalk("run", "--scene", "tabletop", "--seed", "3", "pick up the red cube", env=ros_env),
                        "--seed")
+
+
+def test_unknown_benchmark_suite(ros_env):
+    assert_usage_error(griptalk("bench", "no_such_suite", env=ros_env), "no_such_suite")

@@ -8,6 +8,8 @@ import argparse
 import json
 import sys
 
+from griptalk.bench import SUITES, load_suite
+
 EXIT_USAGE = 3  # the other codes follow the report's status (griptalk.cli.report.EXIT_CODES)
 
 
@@ -32,7 +34,36 @@ def build_parser() -> Parser:
         p.add_argument("--json", action="store_true", help="print one JSON object (CONTRACTS.md)")
         p.add_argument("--verbose", action="store_true", help="show the nodes' logs")
         p.add_argument("--timeout", type=float, default=300.0, help="give up after this many seconds (default 300)")
+    bench = sub.add_parser("bench", help="run a benchmark suite and print its figures",
+                           description="run a benchmark suite and print its figures")
+    bench.add_argument("suite", help="the suite: " + (", ".join(sorted(SUITES)) or "none yet"))
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument("--episodes", type=int, help="episodes to run (default: the suite's own)")
+    bench.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
     return parser
+
+
+def run_bench(args) -> int:
+    import time
+    try:
+        suite = load_suite(args.suite)
+    except KeyError as e:
+        raise UsageError(e.args[0]) from None
+    episodes = suite.DEFAULT_EPISODES if args.episodes is None else args.episodes
+    if episodes < 1 or args.seed < 0:
+        raise UsageError("--episodes must be >= 1 and --seed >= 0")
+    start = time.monotonic()
+    metrics = suite.run(episodes, args.seed)
+    result = {"suite": args.suite, "episodes": episodes, "seed": args.seed, "metrics": metrics,
+              "seconds": round(time.monotonic() - start, 2)}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"{args.suite}: {episodes} episodes from seed {args.seed} in {result['seconds']} s")
+        width = max((len(k) for k in metrics), default=0)
+        for key, value in metrics.items():
+            print(f"  {key:<{width}}  {value}")
+    return 0
 
 
 def resolve_scene(args):
@@ -53,6 +84,8 @@ def resolve_scene(args):
 def main(argv=None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        if args.command == "bench":
+            return run_bench(args)
         if not args.instruction.strip():
             raise UsageError("the instruction is empty: say what to do, e.g. \"put the red cube in the green bowl\"")
         if args.timeout <= 0:
