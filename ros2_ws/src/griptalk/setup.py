@@ -26,7 +26,7 @@ setup(
     version="0.1.0",
     packages=packages,
     package_dir=package_dir,
-    package_data={"griptalk_sim": ["scenes/*.yaml"]},
+    package_data={"griptalk": ["*/weights/*"], "griptalk_sim": ["scenes/*.yaml"]},
     data_files=[
         ("share/ament_index/resource_index/packages", ["resource/griptalk"]),
         ("share/griptalk", ["package.xml"]),
