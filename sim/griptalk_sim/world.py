@@ -54,6 +54,7 @@ TABLE_TOP_IN_URDF_M = 0.625  # pybullet_data's table.urdf: top of its 5 cm slab 
 ARM_JOINT_INDICES = tuple(range(7))
 FINGER_INDICES = (9, 10)
 TOOL_LINK = 11  # panda_grasptarget: between the fingertips, 10.5 cm below the flange
+DRAWER_HANDLE_LINK = 1  # drawer_cabinet.urdf: the handle, fixed to the sliding drawer (link 0)
 FINGER_FRICTION = 1.5
 DRAWER_FRICTION_N = 10.0
 SETTLE_STEPS = 120  # let objects come to rest before time starts
@@ -181,7 +182,9 @@ class World:
         c(pb.enableJointForceTorqueSensor, self.robot_id, ARM_JOINT_INDICES[-1], True)
         # Everything the joint-7 sensor carries: link 7, flange, hand, fingers.
         self._sensed_links = tuple(range(ARM_JOINT_INDICES[-1], c(pb.getNumJoints, self.robot_id)))
-        self._sensed_mass = sum(c(pb.getDynamicsInfo, self.robot_id, j)[0] for j in self._sensed_links)
+        self._sensed_masses = np.array([c(pb.getDynamicsInfo, self.robot_id, j)[0] for j in self._sensed_links])
+        self._sensed_velocity = self._sensed_com_velocities()
+        self._sensed_acceleration = np.zeros((len(self._sensed_links), 3))
         self.set_arm_targets(PANDA_HOME)
         self.set_gripper(GRIPPER_MAX_WIDTH_M, 20.0)
 
@@ -235,6 +238,14 @@ class World:
         for _ in range(int(n)):
             self._call(pb.stepSimulation)
             self._steps += 1
+            # The hand's acceleration, so that the wrist wrench can leave out its inertia.
+            velocity = self._sensed_com_velocities()
+            self._sensed_acceleration = (velocity - self._sensed_velocity) / self.time_step
+            self._sensed_velocity = velocity
+
+    def _sensed_com_velocities(self) -> np.ndarray:
+        states = self._call(pb.getLinkStates, self.robot_id, list(self._sensed_links), computeLinkVelocity=1)
+        return np.array([s[6] for s in states])
 
     def set_arm_targets(self, q7) -> None:
         """Joint position targets [rad]; the motors obey the URDF's force and velocity limits."""
@@ -274,22 +285,22 @@ class World:
     def wrist_wrench(self) -> tuple[np.ndarray, np.ndarray]:
         """External force [N] and torque [N·m] on the hand, base frame, like Franka's O_F_ext_hat_K.
 
-        The joint-7 sensor minus the static weight of what it carries: ≈ 0 at rest with an empty hand;
-        pushing the hand down onto the table reads +z. Torque is about the joint-7 origin.
+        The joint-7 sensor minus the weight and the linear inertia (m·a) of what it carries, as the
+        robot's model-based estimate does: ≈ 0 at rest or moving freely with an empty hand; pushing
+        the hand down onto the table reads +z. Torque is about the joint-7 origin.
         """
         c = self._call
         reaction = np.array(c(pb.getJointState, self.robot_id, ARM_JOINT_INDICES[-1])[2])
         link7 = c(pb.getLinkState, self.robot_id, ARM_JOINT_INDICES[-1], computeForwardKinematics=True)
         rotation = _rotation(link7[5])
         sensor_point, joint_origin = np.array(link7[0]), np.array(link7[4])  # Bullet reports about link 7's COM
-        weight = np.array([0.0, 0.0, -9.81])
-        weight_moment = np.zeros(3)
-        for j in self._sensed_links:
-            mass = c(pb.getDynamicsInfo, self.robot_id, j)[0]
-            com = np.array(c(pb.getLinkState, self.robot_id, j, computeForwardKinematics=True)[0])
-            weight_moment += np.cross(com - sensor_point, mass * weight)
-        force = -rotation @ reaction[:3] - self._sensed_mass * weight
-        torque = -rotation @ reaction[3:] - weight_moment + np.cross(sensor_point - joint_origin, force)
+        coms = np.array([s[0] for s in c(pb.getLinkStates, self.robot_id, list(self._sensed_links),
+                                         computeForwardKinematics=True)])
+        # Per link, what the sensor carries besides external contact: weight minus inertia.
+        carried = self._sensed_masses[:, None] * (np.array([0.0, 0.0, -9.81]) - self._sensed_acceleration)
+        force = -rotation @ reaction[:3] - carried.sum(axis=0)
+        torque = (-rotation @ reaction[3:] - np.cross(coms - sensor_point, carried).sum(axis=0)
+                  + np.cross(sensor_point - joint_origin, force))
         return force, torque
 
     # --- camera --------------------------------------------------------------------------------
@@ -310,10 +321,12 @@ class World:
             [0.0, 0.0, -1.0, 0.0]])
         return view.T.reshape(-1).tolist(), proj.T.reshape(-1).tolist()  # PyBullet wants column-major
 
-    def _image(self, segmentation: bool):
+    def _image(self, segmentation: bool, links: bool = False):
         view, proj = self._camera_matrices()
         renderer = pb.ER_BULLET_HARDWARE_OPENGL if self.renderer == "egl" else pb.ER_TINY_RENDERER
         flags = 0 if segmentation else pb.ER_NO_SEGMENTATION_MASK
+        if links:  # each pixel holds body + (link + 1) << 24
+            flags |= pb.ER_SEGMENTATION_MASK_OBJECT_AND_LINKINDEX
         return self._call(pb.getCameraImage, self.camera.width, self.camera.height, viewMatrix=view,
                           projectionMatrix=proj, renderer=renderer, flags=flags, shadow=0)
 
@@ -333,6 +346,14 @@ class World:
         for i, body in enumerate(self._bodies):
             index[seg == body] = i
         return index
+
+    def drawer_handle_mask(self) -> np.ndarray:
+        """H x W bool: the pixels that see the drawer's handle (none without a drawer)."""
+        shape = (self.camera.height, self.camera.width)
+        if self.drawer_id is None:
+            return np.zeros(shape, dtype=bool)
+        seg = np.asarray(self._image(segmentation=True, links=True)[4]).reshape(shape)
+        return seg == self.drawer_id + ((DRAWER_HANDLE_LINK + 1) << 24)
 
     # --- ground truth (benchmarks and tests only) -----------------------------------------------
 
@@ -367,4 +388,5 @@ class World:
         """Base-frame centre of the drawer's handle bar, or None without a drawer."""
         if self.drawer_id is None:
             return None
-        return np.array(self._call(pb.getLinkState, self.drawer_id, 1, computeForwardKinematics=True)[4])
+        return np.array(self._call(pb.getLinkState, self.drawer_id, DRAWER_HANDLE_LINK,
+                                   computeForwardKinematics=True)[4])

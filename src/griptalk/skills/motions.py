@@ -22,7 +22,7 @@ from griptalk.skills.grasps import (MIN_TCP_Z_M, NOMINAL_DEPTH_M, WIDTH_MARGIN_M
 from griptalk.skills.kinematics import ArmKinematics, rotation_angle_between
 from griptalk.types import SceneObject
 
-PHASES = ("approach", "descend", "close", "lift", "transport", "lower", "release", "retreat", "home")
+PHASES = ("approach", "descend", "close", "lift", "transport", "lower", "release", "retreat", "home", "pull", "push")
 PLACE_RELATIONS = ("on", "in")
 
 
@@ -94,7 +94,7 @@ _WRIST_COMFORT_RAD = 1.0
 _CARRY_TURNS_RAD = (0.0, 0.5, -0.5, 1.0, -1.0, 1.5, -1.5)
 
 
-class _Unreachable(Exception):
+class Unreachable(Exception):
     """A pose on the planned path has no IK solution; the message says which."""
 
 
@@ -104,19 +104,19 @@ def plan_grasp(kin: ArmKinematics, q_start, candidate: GraspCandidate,
     """Open, approach 10 cm above the grasp, descend straight onto it, close, lift 15 cm.
 
     Of the candidate's yaw and its half-turn twin (the same grasp), the one that keeps the
-    wrist inside its range is tried first (see `_wrist_turns`). `obstacles` (the scene's
+    wrist inside its range is tried first (see `wrist_turns`). `obstacles` (the scene's
     objects) raise the height at which the hand crosses the table. Returns a reason starting
     "no reachable grasp:" when no motion reaches the candidate.
     """
-    q_start = _joints(q_start)
-    turns = _wrist_turns(kin, q_start, candidate.position, candidate.yaw)
+    q_start = check_joints(q_start)
+    turns = wrist_turns(kin, q_start, candidate.position, candidate.yaw)
     if not turns:
-        return f"no reachable grasp: the grasp pose {_fmt(candidate.position)} is out of the arm's reach"
+        return f"no reachable grasp: the grasp pose {fmt_position(candidate.position)} is out of the arm's reach"
     reasons = []
     for yaw in turns:
         try:
             return _grasp_segments(kin, q_start, candidate, yaw, obstacles, config)
-        except _Unreachable as error:
+        except Unreachable as error:
             reasons.append(str(error))
     return f"no reachable grasp: {reasons[0]}"
 
@@ -132,7 +132,7 @@ def plan_place(kin: ArmKinematics, q_start, target: SceneObject, relation: str, 
     its base). The held object crosses the table `obstacle_clearance_m` above the other
     `obstacles`. Returns a reason string when the object does not fit or a pose is unreachable.
     """
-    q_start = _joints(q_start)
+    q_start = check_joints(q_start)
     if relation not in PLACE_RELATIONS:
         return f"cannot place {relation!r}: only {' and '.join(PLACE_RELATIONS)} are supported"
     held_footprint = float(np.max(held_object.size[:2]))
@@ -146,18 +146,18 @@ def plan_place(kin: ArmKinematics, q_start, target: SceneObject, relation: str, 
         bottom_z = target_base + max(0.5 * float(target.size[2]), config.place_clearance_m)
     release = np.array([target.position[0], target.position[1], bottom_z + hang])
     others = [o for o in obstacles if o.id not in (target.id, held_object.id)]
-    travel_z = max(_travel_height(others, hang, config), target.top_z + hang + config.obstacle_clearance_m)
+    travel_z = max(travel_height(others, hang, config), target.top_z + hang + config.obstacle_clearance_m)
     above = np.array([release[0], release[1], max(travel_z, release[2])])
     turns = _carrying_turns(kin, q_start, release)
     if not turns:
-        return f"cannot place {relation} {target.id}: the release pose {_fmt(release)} is out of the arm's reach"
+        return f"cannot place {relation} {target.id}: the release pose {fmt_position(release)} is out of the arm's reach"
     reasons = []
     for yaw in turns:
         try:
-            transport = _transit(kin, q_start, above, yaw, travel_z, config)
-            lower = _line(kin, transport[-1], release, _fixed(grasp_orientation(yaw)), 0.0, config)
-            retreat = _line(kin, lower[-1], above, _fixed(grasp_orientation(yaw)), 0.0, config)
-        except _Unreachable as error:
+            transport = transit(kin, q_start, above, yaw, travel_z, config)
+            lower = cartesian_line(kin, transport[-1], release, fixed_orientation(grasp_orientation(yaw)), 0.0, config)
+            retreat = cartesian_line(kin, lower[-1], above, fixed_orientation(grasp_orientation(yaw)), 0.0, config)
+        except Unreachable as error:
             reasons.append(str(error))
             continue
         return [MoveSegment("transport", transport), MoveSegment("lower", lower),
@@ -169,34 +169,34 @@ def plan_place(kin: ArmKinematics, q_start, target: SceneObject, relation: str, 
 
 def plan_home(kin: ArmKinematics, q_start, config: MotionConfig = MotionConfig()) -> list[Segment] | str:
     """Rise straight up to the transport height when below it, then move to the home pose."""
-    q_start = _joints(q_start)
+    q_start = check_joints(q_start)
     position, orientation = kin.fk(q_start)
     waypoints = [q_start]
     if position[2] < config.transport_height_m - _SAME_POSITION_M:
         try:
-            waypoints.extend(_line(kin, q_start, [position[0], position[1], config.transport_height_m],
-                                   _fixed(orientation), 0.0, config)[1:])
-        except _Unreachable as error:
+            waypoints.extend(cartesian_line(kin, q_start, [position[0], position[1], config.transport_height_m],
+                                   fixed_orientation(orientation), 0.0, config)[1:])
+        except Unreachable as error:
             return f"cannot go home: {error}"
     waypoints.append(PANDA_HOME.copy())
     return [MoveSegment("home", np.array(waypoints))]
 
 
 def _grasp_segments(kin, q_start, candidate, yaw, obstacles, config) -> list[Segment]:
-    down = _fixed(grasp_orientation(yaw))
+    down = fixed_orientation(grasp_orientation(yaw))
     grasp = candidate.position
     pre_grasp = grasp + np.array([0.0, 0.0, config.approach_height_m])
     lifted = grasp + np.array([0.0, 0.0, config.lift_height_m])
-    travel_z = max(_travel_height(obstacles, 0.0, config), pre_grasp[2])
-    approach = _transit(kin, q_start, pre_grasp, yaw, travel_z, config)
-    descend = _line(kin, approach[-1], grasp, down, 0.0, config, steps=config.descend_steps)
-    lift = _line(kin, descend[-1], lifted, down, 0.0, config)
+    travel_z = max(travel_height(obstacles, 0.0, config), pre_grasp[2])
+    approach = transit(kin, q_start, pre_grasp, yaw, travel_z, config)
+    descend = cartesian_line(kin, approach[-1], grasp, down, 0.0, config, steps=config.descend_steps)
+    lift = cartesian_line(kin, descend[-1], lifted, down, 0.0, config)
     return [GripperSegment("approach", candidate.width_m, config.grip_force_n),
             MoveSegment("approach", approach), MoveSegment("descend", descend),
             GripperSegment("close", 0.0, config.grip_force_n), MoveSegment("lift", lift)]
 
 
-def _wrist_turns(kin, q_seed, position, yaw: float) -> list[float]:
+def wrist_turns(kin, q_seed, position, yaw: float) -> list[float]:
     """Yaws reaching a top-down grasp at `position`, best first, each unwrapped from the current wrist
     yaw so that the difference is the turn to make (the transit interpolates it as it stands).
 
@@ -222,7 +222,7 @@ def _wrist_turns(kin, q_seed, position, yaw: float) -> list[float]:
 
 
 def _carrying_turns(kin, q_start, release) -> list[float]:
-    """Wrist yaws (unwrapped, see `_wrist_turns`) for releasing at `release`, best first.
+    """Wrist yaws (unwrapped, see `wrist_turns`) for releasing at `release`, best first.
 
     A held object may face any way when it is let go, but a fast turn of the wrist spins it in
     the fingers: the first option is the smallest turn (in `_CARRY_TURNS_RAD`) that leaves joint 7
@@ -238,16 +238,16 @@ def _carrying_turns(kin, q_start, release) -> list[float]:
         if q is not None and lower + _WRIST_COMFORT_RAD <= q[-1] <= upper - _WRIST_COMFORT_RAD:
             options.append(current + turn)
             break
-    return options + _wrist_turns(kin, q_start, release, current)
+    return options + wrist_turns(kin, q_start, release, current)
 
 
-def _travel_height(obstacles: Sequence[SceneObject], hang: float, config: MotionConfig) -> float:
+def travel_height(obstacles: Sequence[SceneObject], hang: float, config: MotionConfig) -> float:
     """TCP height at which something hanging `hang` below it clears every obstacle."""
     tops = [o.top_z for o in obstacles]
     return max([config.transport_height_m] + [top + hang + config.obstacle_clearance_m for top in tops])
 
 
-def _transit(kin, q_start, goal, yaw, travel_z, config) -> np.ndarray:
+def transit(kin, q_start, goal, yaw, travel_z, config) -> np.ndarray:
     """Straight up or down to travel_z (turning the hand to point down), across at that height while
     turning the wrist to `yaw` (unwrapped: the turn is yaw minus the current wrist yaw), down to goal."""
     start, start_orientation = kin.fk(q_start)
@@ -259,17 +259,17 @@ def _transit(kin, q_start, goal, yaw, travel_z, config) -> np.ndarray:
              config.transit_step_m),
             (across, lambda t: grasp_orientation(start_yaw + t * (yaw - start_yaw)), abs(yaw - start_yaw),
              config.transit_step_m),
-            (np.asarray(goal, dtype=float), _fixed(grasp_orientation(yaw)), 0.0, config.cartesian_step_m)]
+            (np.asarray(goal, dtype=float), fixed_orientation(grasp_orientation(yaw)), 0.0, config.cartesian_step_m)]
     waypoints = [q_start]
     position = start
     for end, orientation_at, turn, step in legs:
         if np.linalg.norm(end - position) > _SAME_POSITION_M or turn > _SAME_ANGLE_RAD:
-            waypoints.extend(_line(kin, waypoints[-1], end, orientation_at, turn, config, step_m=step)[1:])
+            waypoints.extend(cartesian_line(kin, waypoints[-1], end, orientation_at, turn, config, step_m=step)[1:])
         position = end
     return np.array(waypoints)
 
 
-def _line(kin, q_from, end, orientation_at, turn_rad: float, config, steps: int | None = None,
+def cartesian_line(kin, q_from, end, orientation_at, turn_rad: float, config, steps: int | None = None,
           step_m: float | None = None) -> np.ndarray:
     """Joint waypoints (first = q_from) moving the TCP on a straight line to `end`.
 
@@ -291,21 +291,21 @@ def _line(kin, q_from, end, orientation_at, turn_rad: float, config, steps: int 
         t = pending[-1]
         position = start + t * (end - start)
         if position[2] < config.min_tcp_z_m - 1e-9:
-            raise _Unreachable(f"the path goes below {config.min_tcp_z_m:.3f} m at {_fmt(position)}")
+            raise Unreachable(f"the path goes below {config.min_tcp_z_m:.3f} m at {fmt_position(position)}")
         q = kin.ik(position, orientation_at(t), seed_q=waypoints[-1])
         if q is None or np.max(np.abs(q - waypoints[-1])) > config.max_joint_step_rad:
             if (t - reached) * steps > 1.0 / 8.0:
                 pending.append(0.5 * (reached + t))  # a shorter step from the last waypoint
                 continue
             if q is None:
-                raise _Unreachable(f"no IK solution at {_fmt(position)}")
-            raise _Unreachable(f"the arm would swing to a different configuration near {_fmt(position)}")
+                raise Unreachable(f"no IK solution at {fmt_position(position)}")
+            raise Unreachable(f"the arm would swing to a different configuration near {fmt_position(position)}")
         waypoints.append(q)
         reached = pending.pop()
     return np.array(waypoints)
 
 
-def _fixed(orientation):
+def fixed_orientation(orientation):
     """An orientation that stays the same along a line."""
     return lambda _t: orientation
 
@@ -323,12 +323,12 @@ def _slerp(q0, q1, t: float) -> np.ndarray:
     return (np.sin((1.0 - t) * theta) * q0 + np.sin(t * theta) * q1) / np.sin(theta)
 
 
-def _joints(q) -> np.ndarray:
+def check_joints(q) -> np.ndarray:
     q = np.asarray(q, dtype=float)
     if q.shape != (len(PANDA_JOINTS),) or not np.all(np.isfinite(q)):
         raise ValueError(f"q_start must be {len(PANDA_JOINTS)} finite joint positions [rad], got {q!r}")
     return q
 
 
-def _fmt(position) -> str:
+def fmt_position(position) -> str:
     return "(" + ", ".join(f"{v:.3f}" for v in position) + ")"

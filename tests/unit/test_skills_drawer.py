@@ -1,0 +1,65 @@
+"""Drawer geometry and the open/close motions, planned without moving anything."""
+import numpy as np
+import pytest
+
+from griptalk.robot import PANDA_HOME, PANDA_LIMITS
+from griptalk.skills.drawer import (GRASP_BELOW_HANDLE_M, PULL_M, grasp_yaw, handle_position, plan_close, plan_open,
+                                    pull_direction)
+from griptalk.skills.grasps import grasp_orientation
+from griptalk.skills.kinematics import ArmKinematics, rotation_angle_between
+from griptalk.skills.motions import GripperSegment, MoveSegment
+from griptalk.types import SceneObject
+
+# The drawer scene's cabinet: front (and handle) facing the robot.
+DRAWER = SceneObject("drawer", "drawer", "", [0.62, 0.30, 0.06], yaw=np.pi, size=[0.20, 0.30, 0.12])
+
+
+@pytest.fixture(scope="module")
+def kin():
+    return ArmKinematics()
+
+
+def test_handle_lies_in_front_of_the_cabinet_and_slides_with_the_drawer():
+    np.testing.assert_allclose(handle_position(DRAWER), [0.461, 0.30, 0.10], atol=1e-9)
+    np.testing.assert_allclose(pull_direction(DRAWER), [-1.0, 0.0, 0.0], atol=1e-9)
+    np.testing.assert_allclose(handle_position(DRAWER, 0.1), [0.361, 0.30, 0.10], atol=1e-9)
+
+
+def test_handle_of_something_else_is_an_error():
+    cube = SceneObject("red_cube", "cube", "red", [0.5, 0.0, 0.02], size=[0.045] * 3)
+    with pytest.raises(ValueError, match="not a drawer"):
+        handle_position(cube)
+
+
+def test_open_grasps_the_handle_and_pulls_along_the_drawer(kin):
+    segments = plan_open(kin, PANDA_HOME, DRAWER)
+    assert not isinstance(segments, str), segments
+    assert [s.name for s in segments] == ["approach", "approach", "descend", "close", "pull", "release", "retreat"]
+    moves = {s.name: s for s in segments if isinstance(s, MoveSegment)}
+    grasp, orientation = kin.fk(moves["descend"].waypoints[-1])
+    np.testing.assert_allclose(grasp, handle_position(DRAWER) - [0, 0, GRASP_BELOW_HANDLE_M], atol=0.002)
+    # The fingers close along the pull direction: the hand's y axis.
+    assert rotation_angle_between(orientation, grasp_orientation(grasp_yaw(DRAWER))) < np.radians(2) or \
+        rotation_angle_between(orientation, grasp_orientation(grasp_yaw(DRAWER) + np.pi)) < np.radians(2)
+    pulled = kin.fk(moves["pull"].waypoints[-1])[0]
+    np.testing.assert_allclose(pulled - grasp, PULL_M * pull_direction(DRAWER), atol=0.002)
+    assert all(PANDA_LIMITS.within(w) for s in moves.values() for w in s.waypoints)
+
+
+def test_close_pushes_from_beyond_full_travel_to_the_closed_handle(kin):
+    segments = plan_close(kin, PANDA_HOME, DRAWER)
+    assert not isinstance(segments, str), segments
+    assert [s.name for s in segments] == ["approach", "approach", "descend", "push", "retreat"]
+    assert isinstance(segments[0], GripperSegment) and segments[0].width_m == 0.0
+    push = segments[3].waypoints
+    start, end = kin.fk(push[0])[0], kin.fk(push[-1])[0]
+    handle = handle_position(DRAWER)
+    assert start[0] < handle[0] - 0.18  # in front of the handle even when fully open
+    assert 0.01 < handle[0] - end[0] < 0.03  # fingers stop at the closed handle's face
+    assert abs(end[2] - start[2]) < 0.002
+
+
+def test_out_of_reach_drawer_fails_before_moving(kin):
+    far = SceneObject("drawer", "drawer", "", [1.1, 0.0, 0.06], yaw=np.pi, size=[0.20, 0.30, 0.12])
+    reason = plan_open(kin, PANDA_HOME, far)
+    assert isinstance(reason, str) and reason.startswith("no reachable grasp")
