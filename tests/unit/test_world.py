@@ -157,6 +157,20 @@ def test_wrist_wrench_reads_zero_at_rest_and_the_push_into_the_table():
         assert force[2] > 20.0  # the table pushes the hand up
 
 
+def test_wrist_wrench_leaves_out_the_hands_own_inertia():
+    scene = parse_scene({"objects": [{"type": "cube", "color": "red", "position": [0.35, 0.30]}]}, "jerk")
+    with World(scene, CAMERA) as world:
+        world.step(60)
+        start = world.joint_state()[1][:7]
+        peak = 0.0
+        for k in range(1, 61):  # a 0.3 rad swing of joint 1 in jerky 10 ms steps, touching nothing
+            world.set_arm_targets(start + [0.3 * k / 60, 0, 0, 0, 0, 0, 0])
+            for _ in range(2):
+                world.step()
+                peak = max(peak, float(np.linalg.norm(world.wrist_wrench()[0])))
+        assert peak < 5.0
+
+
 def test_scripted_pick_puts_the_red_cube_in_the_green_bowl():
     with World(load_scene("tabletop"), CAMERA) as world:
         before = states_by_id(world)
