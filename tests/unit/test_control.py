@@ -10,6 +10,8 @@ RATE_HZ = 100.0
 DT = 1.0 / RATE_HZ
 # Relative slack for floating-point rounding only.
 ROUNDING = 1e-9
+# Where a pose is reached or held, the QP solver's accuracy [rad].
+SOLVER_ATOL = 1e-6
 
 
 def simulate(tracker, q0, t0, steps):
@@ -181,10 +183,10 @@ def test_tracker_converges_on_a_smooth_reference_and_reports_done():
 
 def test_tracker_never_breaks_limits_on_a_jumpy_reference():
     rng = np.random.default_rng(7)
-    points = rng.uniform(LIMITS.lower, LIMITS.upper, size=(30, 7))
+    tracker = make_tracker(settle_timeout_s=5.0)
+    points = rng.uniform(tracker.lower, tracker.upper, size=(30, 7))
     points[0] = PANDA_HOME
     ref = JointReference(np.arange(30) * 0.05, points)  # jumps of up to 5 rad in 50 ms
-    tracker = make_tracker(settle_timeout_s=5.0)
     tracker.start(ref, PANDA_HOME, t=0.0)
     commands, outputs = simulate(tracker, PANDA_HOME, 0.0, 600)
     assert_within_limits(commands)
@@ -195,31 +197,34 @@ def test_tracker_never_breaks_limits_on_a_jumpy_reference():
 
 
 def test_tracker_brakes_before_joint_limits():
-    # Hold a target on joint 4's upper limit, half a radian away.
+    # Hold a target on joint 4's upper limit, half a radian away: it stops at the limit less the margin.
     tracker = make_tracker()
     q = PANDA_HOME.copy()
     q[3] = LIMITS.upper[3] - 0.5
     target = q.copy()
     target[3] = LIMITS.upper[3]
     tracker.hold(target)
+    target[3] = tracker.upper[3]
+    assert tracker.upper[3] == pytest.approx(LIMITS.upper[3] - tracker.config.mpc.joint_margin_rad)
     commands, _ = simulate(tracker, q, 0.0, 300)
     assert_within_limits(commands)
-    np.testing.assert_allclose(commands[-1], target, atol=1e-6)
-    assert np.all(np.diff(commands[:, 3]) >= -1e-12)  # approaches without overshooting back
+    # Braking early enough for any speed makes the last stretch an exponential approach.
+    np.testing.assert_allclose(commands[-1], target, atol=1e-3)
+    assert np.all(np.diff(commands[:, 3]) >= -SOLVER_ATOL)  # approaches without overshooting back
 
 
 def test_tracker_holds_a_pose_and_first_step_holds_the_measured_one():
     tracker = make_tracker()
     commands, outputs = simulate(tracker, PANDA_HOME, 0.0, 50)
-    np.testing.assert_allclose(commands, np.tile(PANDA_HOME, (51, 1)))
+    np.testing.assert_allclose(commands, np.tile(PANDA_HOME, (51, 1)), atol=SOLVER_ATOL)
     assert not outputs[-1].done and outputs[-1].failed is None and not tracker.active
 
     target = PANDA_HOME + 0.3
     tracker.hold(target)
     commands, outputs = simulate(tracker, PANDA_HOME, 0.5, 200)
     assert_within_limits(commands)
-    np.testing.assert_allclose(commands[-1], target, atol=1e-9)
-    assert outputs[-1].error_rad < 1e-9
+    np.testing.assert_allclose(commands[-1], target, atol=SOLVER_ATOL)
+    assert outputs[-1].error_rad < SOLVER_ATOL
 
 
 def test_hold_mid_motion_decelerates_within_limits():
@@ -231,7 +236,7 @@ def test_hold_mid_motion_decelerates_within_limits():
     stopping, _ = simulate(tracker, moving[-1], ref.duration / 2, 200)
     assert_within_limits(np.vstack([moving, stopping[1:]]))
     assert not tracker.active
-    np.testing.assert_allclose(np.diff(stopping[-3:], axis=0), 0.0, atol=1e-12)  # come to rest
+    np.testing.assert_allclose(np.diff(stopping[-3:], axis=0), 0.0, atol=SOLVER_ATOL)  # come to rest
 
 
 def test_reset_restarts_from_the_measured_position_at_rest():
@@ -242,7 +247,7 @@ def test_reset_restarts_from_the_measured_position_at_rest():
     stopped_at = PANDA_HOME + 0.05  # a safety stop left the arm elsewhere
     tracker.reset(stopped_at)
     assert not tracker.active
-    np.testing.assert_allclose(tracker.step(1.0, stopped_at).command_q, stopped_at)
+    np.testing.assert_allclose(tracker.step(1.0, stopped_at).command_q, stopped_at, atol=SOLVER_ATOL)
 
 
 def test_tracker_reports_failure_when_the_arm_cannot_settle():
@@ -259,7 +264,7 @@ def test_tracker_reports_failure_when_the_arm_cannot_settle():
     assert "not settled" in outputs[-1].failed and not outputs[-1].done
     # After failing it holds where the arm was measured instead of pushing on.
     assert not tracker.active
-    np.testing.assert_allclose(tracker.step(t, stuck).error_rad, 0.0)
+    np.testing.assert_allclose(tracker.step(t, stuck).error_rad, 0.0, atol=SOLVER_ATOL)
 
 
 def test_tracker_rejects_an_unsafe_or_distant_reference():

@@ -44,6 +44,9 @@ def nudged(joint, delta, q=PANDA_HOME):
     ({"state_timeout_s": 0.0}, "state_timeout_s"),
     ({"command_rate_hz": float("nan")}, "command_rate_hz"),
     ({"speed_limit_factor": 0.5}, "speed_limit_factor"),
+    ({"camera_timeout_s": 0.0}, "camera_timeout_s"),
+    ({"slow_speed_m_s": 2.0, "max_speed_m_s": 1.0}, "slow_speed_m_s"),
+    ({"slow_zone_m": -0.1}, "slow_zone_m"),
 ])
 def test_config_rejects_bad_values(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -103,7 +106,9 @@ def test_clips_a_command_far_ahead_of_the_arm(live):
     assert status.state == "limited" and "clipped" in status.reason and not live.latched
 
 
-def test_rejects_a_command_that_leaves_the_fence(live):
+def test_rejects_a_command_that_leaves_the_fence():
+    live = make_supervisor(slow_speed_m_s=100.0, max_speed_m_s=100.0)  # no speed scaling in the way
+    live.on_joint_state(1.0, PANDA_HOME, STILL)
     near_front = nudged(0, 0.33)  # x = 0.83, inside the 0.85 fence
     live.on_joint_state(1.0, near_front, STILL)
     assert live.check_arm_command(1.01, nudged(0, 0.01, near_front)).forward
@@ -205,6 +210,7 @@ def test_stale_joint_state_latches_and_reset_needs_a_fresh_one(live):
     ok, message = live.reset(1.0 + 2 * timeout)
     assert not ok and "not fresh" in message
     live.on_joint_state(5.0, PANDA_HOME, STILL)
+    assert not live.check_arm_command(5.0, PANDA_HOME).forward  # refused, but the controller is alive
     assert live.reset(5.0)[0]
 
 
@@ -233,9 +239,91 @@ def test_only_the_first_cause_latches_and_reset_when_clear_is_a_no_op(live):
     assert "from a" in live.status(1.2).reason
 
 
-def test_missing_commands_are_reported_but_do_not_latch(live):
-    assert live.check_arm_command(1.0, PANDA_HOME).forward
-    live.on_joint_state(2.0, PANDA_HOME, STILL)
-    status = live.status(2.0)
-    assert status.state == "limited" and "no arm command" in status.reason
-    assert not status.latched
+def test_a_silent_controller_latches_and_reset_waits_for_it():
+    supervisor = make_supervisor()
+    timeout = supervisor.config.command_timeout_s
+    supervisor.on_joint_state(10.0, PANDA_HOME, STILL)
+    assert not supervisor.latched  # no command yet: no heartbeat to miss
+    assert supervisor.check_arm_command(10.0, PANDA_HOME).forward
+    t = 10.0 + 2 * timeout
+    supervisor.on_joint_state(t, PANDA_HOME, STILL)
+    status = supervisor.status(t)
+    assert status.state == "stopped" and "no controller command" in status.reason
+    assert supervisor.events[-1].kind == "controller_silent"
+    np.testing.assert_allclose(supervisor.hold_command(), PANDA_HOME)
+    ok, message = supervisor.reset(t)
+    assert not ok and "controller is silent" in message
+    supervisor.check_arm_command(t, PANDA_HOME)  # it speaks again (refused while latched)
+    assert supervisor.reset(t)[0]
+
+
+def test_a_silent_camera_latches_once_it_has_started():
+    supervisor = make_supervisor(command_timeout_s=100.0)
+    timeout = supervisor.config.camera_timeout_s
+    supervisor.on_joint_state(10.0, PANDA_HOME, STILL)
+    assert supervisor.check_arm_command(10.0, PANDA_HOME).forward  # no camera yet: not watched
+    supervisor.on_camera(10.0)
+    t = 10.0 + 2 * timeout
+    supervisor.on_joint_state(t, PANDA_HOME, STILL)
+    decision = supervisor.check_arm_command(t, PANDA_HOME)
+    assert not decision.forward and "no camera frame" in decision.reason
+    assert supervisor.events[-1].kind == "camera_silent"
+    assert "camera is silent" in supervisor.reset(t)[1]
+    supervisor.on_camera(t)
+    assert supervisor.reset(t)[0]
+
+
+# ---- speed scaling near surfaces ------------------------------------------------------------
+
+def above_table(z):
+    """Joint positions that put the toy hand at height z over the table."""
+    return nudged(2, z - 0.4)
+
+
+def test_fast_descent_near_the_table_is_slowed_not_refused():
+    supervisor = make_supervisor()
+    config = supervisor.config
+    supervisor.on_joint_state(1.0, above_table(0.02), STILL)
+    decision = supervisor.check_arm_command(1.01, above_table(0.0))  # 2 m/s down, 2 cm above the table
+    assert decision.forward and "slowed" in decision.reason and "the table" in decision.reason
+    allowed = config.slow_speed_m_s  # the speed allowed where the command leads: at the surface
+    descent = (0.02 - toy_fk(decision.command)[2]) * config.command_rate_hz
+    assert descent == pytest.approx(allowed)
+    status = supervisor.status(1.01)
+    assert status.state == "limited" and "slowed" in status.reason and not status.latched
+    # The next step counts from the forwarded command, not the lagging measurement.
+    second = supervisor.check_arm_command(1.02, above_table(0.0))
+    assert toy_fk(second.command)[2] == pytest.approx(toy_fk(decision.command)[2] - allowed / config.command_rate_hz,
+                                                      rel=0.05)
+
+
+def test_descent_high_above_or_moving_up_is_not_slowed():
+    supervisor = make_supervisor()
+    supervisor.on_joint_state(1.0, above_table(0.40), STILL)
+    assert supervisor.check_arm_command(1.01, above_table(0.395)).reason == "ok"  # 0.5 m/s, above the zone
+    rising = make_supervisor()
+    rising.on_joint_state(1.0, above_table(0.01), STILL)
+    assert rising.check_arm_command(1.01, above_table(0.04)).reason == "ok"  # 3 m/s up, near the table
+
+
+def test_an_obstacle_below_raises_the_surface_but_not_one_the_hand_is_in():
+    supervisor = make_supervisor()
+    q = nudged(0, 0.0, above_table(0.15))  # hand at (0.5, 0, 0.15)
+    supervisor.on_joint_state(1.0, q, STILL)
+    assert supervisor.check_arm_command(1.01, above_table(0.145)).reason == "ok"  # 0.5 m/s, 15 cm above the table
+    assert supervisor.on_obstacles([[[0.4, -0.1, 0.0], [0.6, 0.1, 0.13]]])  # a box top 2 cm below the hand
+    supervisor.on_joint_state(1.02, above_table(0.145), STILL)
+    decision = supervisor.check_arm_command(1.02, above_table(0.14))
+    assert "slowed" in decision.reason and "an obstacle" in decision.reason
+    assert supervisor.on_obstacles([[[0.4, -0.1, 0.0], [0.6, 0.1, 0.2]]])  # the hand is inside this one
+    supervisor.on_joint_state(1.03, above_table(0.145), STILL)
+    supervisor.check_arm_command(1.03, above_table(0.145))
+    assert supervisor.check_arm_command(1.04, above_table(0.14)).reason == "ok"
+
+
+def test_malformed_obstacles_change_nothing():
+    supervisor = make_supervisor()
+    assert supervisor.on_obstacles([[[0.4, -0.1, 0.0], [0.6, 0.1, 0.13]]])
+    assert not supervisor.on_obstacles([[[0.4, -0.1, 0.0], [0.3, 0.1, 0.13]]])  # min above max
+    assert not supervisor.on_obstacles([[[np.nan, -0.1, 0.0], [0.6, 0.1, 0.13]]])
+    assert supervisor.on_obstacles([])

@@ -8,7 +8,9 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-SUITES: dict[str, str] = {}
+SUITES: dict[str, str] = {
+    "control": "griptalk.bench.control",
+}
 
 
 def load_suite(name: str) -> ModuleType:

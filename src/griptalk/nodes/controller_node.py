@@ -1,9 +1,12 @@
-"""Controller node: tracks joint reference trajectories at a fixed rate under the arm's limits.
+"""Controller node: model-predictive tracking of joint reference trajectories at a fixed rate.
 
 Serves     controller/follow_trajectory (griptalk_interfaces/FollowTrajectory)
-Subscribes joint_states
+Subscribes joint_states, safety/status
 Publishes  controller/command (sensor_msgs/JointState: position targets), every cycle: the
            safety supervisor forwards it to the arm and treats its absence as a dead controller.
+           controller/predicted_path (trajectory_msgs/JointTrajectory: the MPC's planned commands)
+           controller/diagnostics (diagnostic_msgs/DiagnosticArray: solve time, solver status,
+           tracking error, achieved rate), both at diagnostics_rate_hz.
 """
 from __future__ import annotations
 
@@ -11,16 +14,20 @@ import sys
 import threading
 
 import numpy as np
+from builtin_interfaces.msg import Duration
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
+from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
+from griptalk.control.mpc import MpcConfig
 from griptalk.control.reference import JointReference
-from griptalk.control.tracker import TrackerConfig, TrajectoryTracker
+from griptalk.control.tracker import TrackerConfig, TrackerOutput, TrajectoryTracker
 from griptalk.robot import PANDA_JOINTS, PANDA_LIMITS
 from griptalk.ros import qos
-from griptalk.ros.params import Param, declare_all
+from griptalk.ros.params import Param, ParameterError, declare_all
 from griptalk.ros.runner import run_node
 from griptalk_interfaces.action import FollowTrajectory
 from griptalk_interfaces.msg import SafetyStatus
@@ -29,6 +36,11 @@ PARAMS = [
     Param("rate_hz", 100.0, "control rate [Hz]", 50.0, 1000.0),
     Param("goal_tolerance_rad", 0.01, "joint error at which a trajectory counts as reached [rad]", 0.001, 0.2),
     Param("settle_timeout_s", 2.0, "time allowed after a trajectory's end to reach it [s]", 0.1, 30.0),
+    Param("lead_s", 0.03, "the arm's lag behind its commands: the reference is previewed this much earlier [s]",
+          0.0, 0.2),
+    Param("horizon", 15, "MPC horizon [control periods]", 10, 100),
+    Param("joint_margin_rad", 0.025, "commands stay this far inside the joint limits [rad]", 0.0, 0.2),
+    Param("diagnostics_rate_hz", 10.0, "controller/diagnostics and controller/predicted_path rate [Hz]", 0.5, 100.0),
 ]
 
 
@@ -50,14 +62,25 @@ class ControllerNode(Node):
     def __init__(self) -> None:
         super().__init__("controller")
         self.p = declare_all(self, PARAMS)
-        self.tracker = TrajectoryTracker(TrackerConfig(rate_hz=self.p["rate_hz"], limits=PANDA_LIMITS,
-                                                       goal_tolerance_rad=self.p["goal_tolerance_rad"],
-                                                       settle_timeout_s=self.p["settle_timeout_s"]))
+        try:
+            config = TrackerConfig(rate_hz=self.p["rate_hz"], limits=PANDA_LIMITS,
+                                   goal_tolerance_rad=self.p["goal_tolerance_rad"],
+                                   settle_timeout_s=self.p["settle_timeout_s"], lead_s=self.p["lead_s"],
+                                   mpc=MpcConfig(horizon=self.p["horizon"],
+                                                 joint_margin_rad=self.p["joint_margin_rad"]))
+        except ValueError as e:
+            raise ParameterError(f"controller parameters: {e}") from None
+        self.tracker = TrajectoryTracker(config)
+        self.diagnostics_every = max(1, round(self.p["rate_hz"] / self.p["diagnostics_rate_hz"]))
+        self.cycles = 0
+        self.window: list[tuple[float, TrackerOutput]] = []  # (node clock, output) since the last diagnostics
         self.lock = threading.Lock()
         self.q_measured: np.ndarray | None = None
         self.active = None  # (goal id, threading.Event, outcome dict) of the trajectory being tracked
         self.stop_reason = ""  # the supervisor's reason while it holds the arm
         self.command_pub = self.create_publisher(JointState, "controller/command", qos.COMMAND)
+        self.path_pub = self.create_publisher(JointTrajectory, "controller/predicted_path", 1)
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, "controller/diagnostics", 1)
         self.create_subscription(JointState, "joint_states", self.on_joint_state, qos.STATE)
         self.create_subscription(SafetyStatus, "safety/status", self.on_safety, qos.LATCHED)
         self.create_timer(1.0 / self.p["rate_hz"], self.on_cycle, MutuallyExclusiveCallbackGroup())
@@ -73,6 +96,9 @@ class ControllerNode(Node):
             q = np.array([msg.position[list(msg.name).index(j)] for j in PANDA_JOINTS])
         except (ValueError, IndexError):
             self.get_logger().warn("joint_states lacks arm joints", throttle_duration_sec=5.0)
+            return
+        if not np.all(np.isfinite(q)):
+            self.get_logger().warn("joint_states has non-finite arm positions: ignored", throttle_duration_sec=5.0)
             return
         with self.lock:
             first = self.q_measured is None
@@ -111,9 +137,47 @@ class ControllerNode(Node):
                 if out.done or out.failed:
                     outcome.update(success=out.done, message=out.failed or "reached")
                     finished.set()
+        stamp = self.get_clock().now().to_msg()
         cmd = JointState(name=list(PANDA_JOINTS), position=[float(v) for v in out.command_q])
-        cmd.header.stamp = self.get_clock().now().to_msg()
+        cmd.header.stamp = stamp
         self.command_pub.publish(cmd)
+        self.window.append((self.now(), out))
+        self.cycles += 1
+        if self.cycles % self.diagnostics_every == 0:
+            self.publish_diagnostics(stamp, out)
+
+    def publish_diagnostics(self, stamp, out: TrackerOutput) -> None:
+        """The latest predicted path, and solve-time and rate figures over the cycles since the last call.
+
+        The rate is on the node's clock (simulated time in simulation), the clock the controller keeps.
+        """
+        path = JointTrajectory(joint_names=list(PANDA_JOINTS))
+        path.header.stamp = stamp
+        period_ns = round(1e9 / self.p["rate_hz"])
+        for k, q in enumerate(out.predicted_q, start=1):
+            path.points.append(JointTrajectoryPoint(
+                positions=[float(v) for v in q],
+                time_from_start=Duration(sec=k * period_ns // 10**9, nanosec=k * period_ns % 10**9)))
+        self.path_pub.publish(path)
+
+        times = [t for t, _ in self.window]
+        solve_ms = [o.solve_ms for _, o in self.window]
+        failed = sum(not o.solved for _, o in self.window)
+        rate = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
+        self.window = []
+        level = DiagnosticStatus.OK if failed == 0 else DiagnosticStatus.WARN
+        message = "tracking" if self.tracker.active else "holding"
+        if failed:
+            message = f"{failed} failed solves ({out.solver_status}): braking"
+        values = {"solver_status": out.solver_status, "solve_ms_last": f"{out.solve_ms:.3f}",
+                  "solve_ms_max": f"{max(solve_ms):.3f}", "solve_ms_mean": f"{float(np.mean(solve_ms)):.3f}",
+                  "failed_solves": str(failed), "tracking_error_rad": f"{out.error_rad:.5f}",
+                  "rate_hz": f"{rate:.1f}", "horizon": str(len(out.predicted_q))}
+        msg = DiagnosticArray(status=[DiagnosticStatus(
+            level=level, name="griptalk controller: MPC", hardware_id="arm", message=message,
+            values=[KeyValue(key=k, value=v) for k, v in values.items()])])
+        msg.header.stamp = stamp
+        self.diagnostics_pub.publish(msg)
 
     def execute(self, goal_handle):
         result = FollowTrajectory.Result()

@@ -1,12 +1,15 @@
 """Safety supervisor node: the only publisher of the robot's command topics.
 
 Subscribes controller/command (JointState), gripper/command (GripperCommand), joint_states,
-           wrist/wrench, safety/estop (std_msgs/String: who or why; any message latches a stop)
+           wrist/wrench, safety/estop (std_msgs/String: who or why; any message latches a stop),
+           camera/camera_info (the camera's heartbeat), perception/scene_graph (obstacles for
+           speed scaling)
 Publishes  arm_controller/commands, gripper_controller/commands (std_msgs/Float64MultiArray),
            safety/status (SafetyStatus, latched QoS, fixed rate)
 Serves     safety/reset (std_srvs/Trigger): clears a latched stop, refused while its cause persists
 
 Watchdogs run on the steady clock, not simulated time: a dead simulator or driver stops sim time too.
+Every stop is logged (error level) with its cause, every reset with what it cleared.
 NOT a certified safety function: a real cell still needs its hardware e-stop chain.
 """
 from __future__ import annotations
@@ -17,22 +20,32 @@ import time
 import numpy as np
 from geometry_msgs.msg import WrenchStamped
 from rclpy.node import Node
-from sensor_msgs.msg import JointState
+from sensor_msgs.msg import CameraInfo, JointState
 from std_msgs.msg import Float64MultiArray, String
 from std_srvs.srv import Trigger
 
 from griptalk.robot import PANDA_JOINTS, PANDA_LIMITS
 from griptalk.ros import qos
-from griptalk.ros.params import Param, declare_all
+from griptalk.ros.params import Param, ParameterError, declare_all
 from griptalk.ros.runner import run_node
 from griptalk.safety.supervisor import SafetyConfig, SafetySupervisor
 from griptalk.skills.kinematics import ArmKinematics
-from griptalk_interfaces.msg import GripperCommand, SafetyStatus
+from griptalk_interfaces.msg import GripperCommand, SafetyStatus, SceneGraph
 
 PARAMS = [
     Param("force_limit_n", 25.0, "sustained external wrist force that latches a stop [N]", 1.0, 140.0),
+    Param("force_sustain_s", 0.05, "the force must stay over force_limit_n this long to latch [s]", 0.0, 1.0),
+    Param("force_peak_limit_n", 60.0, "external wrist force that latches at once [N]", 1.0, 140.0),
     Param("state_timeout_s", 0.5, "joint_states older than this latch a stop [s, steady clock]", 0.05, 5.0),
-    Param("command_timeout_s", 0.5, "controller silent this long: hold position [s, steady clock]", 0.05, 5.0),
+    Param("command_timeout_s", 0.5, "controller silent this long after its first command latches a stop "
+          "[s, steady clock]", 0.05, 5.0),
+    Param("camera_timeout_s", 2.0, "camera silent this long after its first frame latches a stop "
+          "[s, steady clock]", 0.1, 30.0),
+    Param("table_z_m", 0.0, "table top height in the base frame [m]", -1.0, 1.0),
+    Param("slow_zone_m", 0.10, "downward hand speed is capped within this height above the surface below [m]",
+          0.01, 0.5),
+    Param("slow_speed_m_s", 0.05, "downward hand speed allowed at the surface [m/s]", 0.005, 1.0),
+    Param("max_speed_m_s", 1.0, "downward hand speed allowed at the top of the slow zone [m/s]", 0.005, 5.0),
     Param("status_rate_hz", 20.0, "safety/status publish rate [Hz]", 1.0, 200.0),
     Param("command_rate_hz", 100.0, "the controller's command rate, which bounds each command's step [Hz]",
           10.0, 1000.0),
@@ -51,12 +64,19 @@ class SafetySupervisorNode(Node):
         super().__init__("safety_supervisor")
         self.p = declare_all(self, PARAMS)
         kinematics = ArmKinematics()
-        self.core = SafetySupervisor(SafetyConfig(
-            force_limit_n=self.p["force_limit_n"], limits=PANDA_LIMITS, joint_margin_rad=self.p["joint_margin_rad"],
-            fence_min_m=tuple(self.p["fence_min_m"]), fence_max_m=tuple(self.p["fence_max_m"]),
-            state_timeout_s=self.p["state_timeout_s"], command_timeout_s=self.p["command_timeout_s"],
-            command_rate_hz=self.p["command_rate_hz"]),
-            fk=lambda q: kinematics.fk(q)[0])
+        p = self.p
+        try:
+            config = SafetyConfig(
+                force_limit_n=p["force_limit_n"], force_sustain_s=p["force_sustain_s"],
+                force_peak_limit_n=p["force_peak_limit_n"], limits=PANDA_LIMITS,
+                joint_margin_rad=p["joint_margin_rad"], fence_min_m=tuple(p["fence_min_m"]),
+                fence_max_m=tuple(p["fence_max_m"]), state_timeout_s=p["state_timeout_s"],
+                command_timeout_s=p["command_timeout_s"], camera_timeout_s=p["camera_timeout_s"],
+                command_rate_hz=p["command_rate_hz"], table_z_m=p["table_z_m"], slow_zone_m=p["slow_zone_m"],
+                slow_speed_m_s=p["slow_speed_m_s"], max_speed_m_s=p["max_speed_m_s"])
+        except ValueError as e:
+            raise ParameterError(f"safety_supervisor parameters: {e}") from None
+        self.core = SafetySupervisor(config, fk=lambda q: kinematics.fk(q)[0])
         self.logged_events = 0
         self.arm_pub = self.create_publisher(Float64MultiArray, "arm_controller/commands", qos.COMMAND)
         self.gripper_pub = self.create_publisher(Float64MultiArray, "gripper_controller/commands", qos.COMMAND)
@@ -66,6 +86,8 @@ class SafetySupervisorNode(Node):
         self.create_subscription(JointState, "controller/command", self.on_arm_command, qos.COMMAND)
         self.create_subscription(GripperCommand, "gripper/command", self.on_gripper_command, qos.COMMAND)
         self.create_subscription(String, "safety/estop", self.on_estop, 10)
+        self.create_subscription(CameraInfo, "camera/camera_info", self.on_camera, qos.SENSOR)
+        self.create_subscription(SceneGraph, "perception/scene_graph", self.on_scene_graph, qos.LATCHED)
         self.create_service(Trigger, "safety/reset", self.on_reset)
         self.create_timer(1.0 / self.p["status_rate_hz"], self.on_status_timer)
 
@@ -90,6 +112,22 @@ class SafetySupervisorNode(Node):
         self.core.on_estop(time.monotonic(), msg.data or "e-stop topic")
         self.after_input()
 
+    def on_camera(self, _msg: CameraInfo) -> None:
+        self.core.on_camera(time.monotonic())
+
+    def on_scene_graph(self, msg: SceneGraph) -> None:
+        """Objects as axis-aligned boxes: the yawed footprint's bounding box, the full height."""
+        boxes = []
+        for o in msg.objects:
+            c, s, q = o.pose.position, o.size, o.pose.orientation
+            yaw = 2.0 * np.arctan2(q.z, q.w)
+            half_x = 0.5 * (abs(np.cos(yaw)) * s.x + abs(np.sin(yaw)) * s.y)
+            half_y = 0.5 * (abs(np.sin(yaw)) * s.x + abs(np.cos(yaw)) * s.y)
+            boxes.append([[c.x - half_x, c.y - half_y, c.z - 0.5 * s.z], [c.x + half_x, c.y + half_y, c.z + 0.5 * s.z]])
+        if not self.core.on_obstacles(boxes):
+            self.get_logger().warn("scene graph with non-finite or inverted boxes: obstacles not updated",
+                                   throttle_duration_sec=5.0)
+
     def on_arm_command(self, msg: JointState) -> None:
         try:
             q = np.array([msg.position[list(msg.name).index(j)] for j in PANDA_JOINTS])
@@ -111,7 +149,9 @@ class SafetySupervisorNode(Node):
 
     def on_reset(self, _request, response):
         response.success, response.message = self.core.reset(time.monotonic())
-        (self.get_logger().info if response.success else self.get_logger().warn)(f"reset: {response.message}")
+        if not response.success:
+            self.get_logger().warn(response.message)
+        self.after_input()  # logs the reset
         self.publish_status()
         return response
 
@@ -120,7 +160,10 @@ class SafetySupervisorNode(Node):
         events = self.core.events
         if len(events) > self.logged_events:
             for event in events[self.logged_events:]:
-                self.get_logger().error(f"STOP latched: {event}")
+                if event.kind == "reset":
+                    self.get_logger().info(f"RESET: {event.reason}")
+                else:
+                    self.get_logger().error(f"STOP ({event.kind}): {event.reason}")
             self.logged_events = len(events)
             self.publish_hold()
             self.publish_status()

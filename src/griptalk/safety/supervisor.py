@@ -10,10 +10,16 @@ Policy:
 - A rejected command does not latch: it never reached the robot, and the controller may
   recover (e.g. re-plan from the measured pose).
 - Latched stops come from what is measured or declared about the robot: an e-stop, the wrist
-  force over its limit, joint states going stale, a joint moving faster than allowed. While
-  latched nothing is forwarded (gripper included); `hold_command()` gives the joint position
-  measured when the stop latched, for the node to command (a category-2 style hold).
-  Only `reset()` clears a latch, and only once its cause has gone.
+  force over its limit, joint states going stale, a joint moving faster than allowed, and the
+  heartbeats of the controller (its commands) and the camera going silent once they have
+  started. While latched nothing is forwarded (gripper included); `hold_command()` gives the
+  joint position measured when the stop latched, for the node to command (a category-2 style
+  hold). Only `reset()` clears a latch, and only once its cause has gone.
+- Speed scaling: near the surface beneath the hand (the table, or the top of an obstacle under
+  it) a command's downward end-effector speed is capped, from `slow_speed_m_s` at contact up to
+  `max_speed_m_s` at `slow_zone_m` and above; a faster command is scaled down along its own
+  direction and forwarded ("limited"). Contact forces rise within a physics step, so the approach
+  speed is what bounds the force peak before the force latch can act.
 """
 from __future__ import annotations
 
@@ -26,6 +32,7 @@ from griptalk.robot import GRIPPER_MAX_WIDTH_M, PANDA_LIMITS, ArmLimits
 
 # ISO/TS 15066 quasi-static contact force for the hand; the working limit must stay well below.
 _ISO_TS_15066_HAND_N = 140.0
+_ROUNDING = 1e-9  # relative slack for floating-point rounding
 
 
 @dataclass(frozen=True)
@@ -42,13 +49,19 @@ class SafetyConfig:
     fence_min_m: tuple[float, float, float] = (0.15, -0.5, -0.01)  # end-effector box, base frame [m]
     fence_max_m: tuple[float, float, float] = (0.85, 0.5, 0.9)
     state_timeout_s: float = 0.25  # joint states older than this are stale (and latch) [s]
-    command_timeout_s: float = 0.5  # no arm command for this long is reported as "limited" [s]
+    command_timeout_s: float = 0.5  # the controller silent this long after its first command latches [s]
+    camera_timeout_s: float = 2.0  # the camera silent this long after its first frame latches [s]
     gripper_max_force_n: float = 40.0  # grasp force allowed to the gripper [N]
+    table_z_m: float = 0.0  # height of the table top in the base frame [m]
+    slow_zone_m: float = 0.10  # downward speed is capped within this height above the surface below [m]
+    slow_speed_m_s: float = 0.05  # downward end-effector speed allowed at the surface [m/s]
+    max_speed_m_s: float = 1.0  # downward end-effector speed allowed at the top of the zone [m/s]
 
     def __post_init__(self):
         positive = ("force_limit_n", "force_peak_limit_n", "command_rate_hz",
                     "step_allowance_periods", "state_timeout_s", "command_timeout_s",
-                    "gripper_max_force_n")
+                    "camera_timeout_s", "gripper_max_force_n", "slow_zone_m", "slow_speed_m_s",
+                    "max_speed_m_s")
         for name in positive:
             value = getattr(self, name)
             if not (np.isfinite(value) and value > 0.0):
@@ -73,6 +86,11 @@ class SafetyConfig:
         if not np.all(low < high):
             raise ValueError(f"fence_min_m {tuple(low)} must be below fence_max_m {tuple(high)} "
                              "on every axis")
+        if not self.slow_speed_m_s <= self.max_speed_m_s:
+            raise ValueError(f"slow_speed_m_s ({self.slow_speed_m_s}) must not exceed max_speed_m_s "
+                             f"({self.max_speed_m_s})")
+        if not np.isfinite(self.table_z_m):
+            raise ValueError(f"table_z_m must be finite, got {self.table_z_m}")
 
     @property
     def max_joint_step(self) -> np.ndarray:
@@ -90,7 +108,7 @@ class Decision:
 @dataclass(frozen=True)
 class SafetyEvent:
     t: float  # [s]
-    kind: str  # "estop" | "force" | "stale_state" | "overspeed" | "reset"
+    kind: str  # "estop" | "force" | "stale_state" | "overspeed" | "controller_silent" | "camera_silent" | "reset"
     reason: str
 
 
@@ -121,7 +139,10 @@ class SafetySupervisor:
         self._force_n = 0.0
         self._peak_force_n = 0.0
         self._force_over_since: float | None = None
-        self._last_command_t: float | None = None
+        self._last_command_t: float | None = None  # the controller's heartbeat
+        self._camera_t: float | None = None  # the camera's heartbeat
+        self._obstacles = np.zeros((0, 2, 3))  # axis-aligned boxes (min, max corner) [m]
+        self._last_forwarded: np.ndarray | None = None  # the arm's latest target, None after a stop
         self._last_arm_rejection: str | None = None
         self._latch: SafetyEvent | None = None
         self._hold_q: np.ndarray | None = None
@@ -173,14 +194,29 @@ class SafetySupervisor:
     def on_estop(self, t: float, source: str) -> None:
         self._latch_stop(t, "estop", f"e-stop from {source}")
 
+    def on_camera(self, t: float) -> None:
+        """A camera frame arrived: the camera's heartbeat."""
+        self._camera_t = float(t)
+
+    def on_obstacles(self, boxes) -> bool:
+        """Replace the obstacles: (K, 2, 3) min and max corners [m]; False (and nothing changed) if malformed."""
+        boxes = np.asarray(boxes, dtype=float).reshape(-1, 2, 3) if np.size(boxes) else np.zeros((0, 2, 3))
+        if not np.all(np.isfinite(boxes)) or np.any(boxes[:, 0] > boxes[:, 1]):
+            return False
+        self._obstacles = boxes.copy()
+        return True
+
     # ---- watchdog -----------------------------------------------------------------------
 
     def check_watchdogs(self, t: float) -> None:
-        """Latch if joint states went stale. Every check, status and reset call runs it first."""
-        age = self._state_age(t)
-        if age is not None and age > self.config.state_timeout_s:
-            self._latch_stop(t, "stale_state", f"no joint state for {age:.3f} s "
-                                               f"(timeout {self.config.state_timeout_s:g} s)")
+        """Latch if joint states went stale or a heartbeat stopped. Every check, status and reset runs it first."""
+        cfg = self.config
+        for kind, since, timeout, what in (
+                ("stale_state", self._state_t, cfg.state_timeout_s, "no joint state"),
+                ("controller_silent", self._last_command_t, cfg.command_timeout_s, "no controller command"),
+                ("camera_silent", self._camera_t, cfg.camera_timeout_s, "no camera frame")):
+            if since is not None and t - since > timeout:
+                self._latch_stop(t, kind, f"{what} for {t - since:.3f} s (timeout {timeout:g} s)")
 
     # ---- gates --------------------------------------------------------------------------
 
@@ -192,6 +228,7 @@ class SafetySupervisor:
         if q is None:
             return self._reject(reason)
         self._forwarded += 1
+        self._last_forwarded = q.copy()
         return Decision(True, q, reason)
 
     def check_gripper_command(self, t: float, width_m: float, force_n: float) -> Decision:
@@ -242,10 +279,15 @@ class SafetySupervisor:
         speed_limit = self.config.speed_limit_factor * self.config.limits.max_velocity
         if self._dq is not None and np.any(np.abs(self._dq) > speed_limit):
             blockers.append("a joint is still over its speed limit")
+        for since, timeout, what in ((self._last_command_t, self.config.command_timeout_s, "controller"),
+                                     (self._camera_t, self.config.camera_timeout_s, "camera")):
+            if since is not None and t - since > timeout:
+                blockers.append(f"the {what} is silent ({t - since:.1f} s)")
         if blockers:
             return False, "reset refused: " + "; ".join(blockers)
         cleared = self._latch.reason
         self._latch, self._hold_q = None, None
+        self._last_forwarded = None  # the hold moved the arm: steps count from where it is
         self._force_over_since = None
         self._last_arm_rejection = None
         self._events.append(SafetyEvent(float(t), "reset", f"cleared: {cleared}"))
@@ -256,8 +298,7 @@ class SafetySupervisor:
         if self._latch is not None:
             state, reason = "stopped", self._latch.reason
         else:
-            reason = (self._gate_closed_reason() or self._last_arm_rejection
-                      or self._command_timeout_reason(t))
+            reason = self._gate_closed_reason() or self._last_arm_rejection
             state = "limited" if reason else "ok"
         return Status(state, self._latch is not None, reason or "ok", self._force_n,
                       self._peak_force_n, self._forwarded, self._rejected)
@@ -281,19 +322,12 @@ class SafetySupervisor:
             return "no joint state yet"
         return None
 
-    def _command_timeout_reason(self, t: float) -> str | None:
-        if self._last_command_t is None:
-            return None
-        quiet = float(t) - self._last_command_t
-        if quiet > self.config.command_timeout_s:
-            return f"no arm command for {quiet:.3f} s (timeout {self.config.command_timeout_s:g} s)"
-        return None
-
     def _vet_arm_command(self, q_cmd) -> tuple[np.ndarray | None, str]:
-        """(command to forward, "ok" or why it was clipped), or (None, why it is refused).
+        """(command to forward, "ok" or how it was limited), or (None, why it is refused).
 
         A command too far ahead of the measured position is clipped to the largest allowed step,
-        not refused: refusing would leave a lagging arm stuck while the controller runs ahead.
+        and one descending too fast near a surface is slowed, not refused: refusing would leave a
+        lagging arm stuck while the controller runs ahead.
         """
         closed = self._gate_closed_reason()
         if closed is not None:
@@ -309,20 +343,54 @@ class SafetySupervisor:
             j = outside[0]
             return None, (f"{limits.joint_names[j]} = {q[j]:.4f} rad outside its limits "
                           f"[{limits.lower[j]:.4f}, {limits.upper[j]:.4f}] less a {margin:g} rad margin")
-        note = "ok"
+        notes = []
         step = q - self._q
         j = int(np.argmax(np.abs(step) / self.config.max_joint_step))
         if abs(step[j]) > self.config.max_joint_step[j]:
-            note = (f"{limits.joint_names[j]} command {abs(step[j]):.4f} rad ahead of the measured position, "
-                    f"clipped to {self.config.max_joint_step[j]:.4f} rad")
+            notes.append(f"{limits.joint_names[j]} command {abs(step[j]):.4f} rad ahead of the measured "
+                         f"position, clipped to {self.config.max_joint_step[j]:.4f} rad")
             q = self._q + np.clip(step, -self.config.max_joint_step, self.config.max_joint_step)
         xyz = np.asarray(self._fk(q), dtype=float)
         if xyz.shape != (3,) or not np.all(np.isfinite(xyz)):
             return None, "forward kinematics gave no finite end-effector position"
+        q, xyz, note = self._slow_near_surface(q, xyz)
+        if note:
+            notes.append(note)
         if np.any(xyz < self._fence_min) or np.any(xyz > self._fence_max):
             return None, (f"end effector at ({xyz[0]:.3f}, {xyz[1]:.3f}, {xyz[2]:.3f}) m leaves the fence "
                           f"{tuple(self._fence_min)}..{tuple(self._fence_max)} m")
-        return q, note
+        return q, "; ".join(notes) or "ok"
+
+    def _slow_near_surface(self, q: np.ndarray, xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray, str | None]:
+        """Scale the step from the arm's latest target down so that it descends no faster than allowed here."""
+        cfg = self.config
+        base = self._q if self._last_forwarded is None else self._last_forwarded
+        xyz_base = np.asarray(self._fk(base), dtype=float)
+        descent_m_s = (xyz_base[2] - xyz[2]) * cfg.command_rate_hz
+        surface, what = self._surface_below(xyz)
+        height = max(0.0, min(xyz_base[2], xyz[2]) - surface)
+        allowed = cfg.slow_speed_m_s + (cfg.max_speed_m_s - cfg.slow_speed_m_s) * min(1.0, height / cfg.slow_zone_m)
+        if descent_m_s <= allowed * (1.0 + _ROUNDING):
+            return q, xyz, None
+        q = base + (allowed / descent_m_s) * (q - base)
+        note = (f"descending at {descent_m_s:.2f} m/s {height:.3f} m above {what}: "
+                f"slowed to {allowed:.2f} m/s")
+        return q, np.asarray(self._fk(q), dtype=float), note
+
+    def _surface_below(self, xyz: np.ndarray) -> tuple[float, str]:
+        """Height of the highest surface under the end effector [m], and what it is.
+
+        An obstacle the end effector is inside (reaching into a bowl, holding an object) is not
+        under it: the hand is meant to be there.
+        """
+        surface, what = self.config.table_z_m, "the table"
+        boxes = self._obstacles
+        if boxes.size:
+            over = (np.all(boxes[:, 0, :2] <= xyz[:2], axis=1) & np.all(xyz[:2] <= boxes[:, 1, :2], axis=1)
+                    & (boxes[:, 1, 2] <= xyz[2]))
+            if np.any(over) and np.max(boxes[over, 1, 2]) > surface:
+                surface, what = float(np.max(boxes[over, 1, 2])), "an obstacle"
+        return surface, what
 
     def _reject(self, reason: str) -> Decision:
         self._rejected += 1
