@@ -1,0 +1,175 @@
+"""`griptalk bench grasp`: the learned grasp-success predictor and the skills, judged by the sim's ground truth.
+
+With `--episodes N` (default 20; the full run is `--episodes 100`, about 15 minutes):
+
+- Held-out trials, N placements of random_urdfs shapes never used in training (900-999), 12
+  candidates each, every one tried (griptalk.grasping.generate): `roc_auc`, `accuracy` (at a 0.5
+  threshold), `top1_precision` (per placement, the best-scored candidate succeeded) and `base_rate`
+  (the share of tried candidates that succeeded).
+- Behaviour, N more held-out placements: the broad sampler proposes 16 candidates, and one is picked
+  and tried from the same starting state by the predictor (`first_try_success_with_predictor`), at
+  random (`first_try_success_without`) and by the hand-written heuristic (`first_try_success_heuristic`).
+  A pick out of the arm's reach passes to the next in that order, as the skill does.
+- `score_100_candidates_ms`: median time to score 100 candidates from a whole 640 x 480 depth image
+  (height map and patches included), one torch thread.
+- Skills through the skill library on a World (perfect perception, grasps scored by the predictor
+  from the rendered depth): `pick_place_success` over N/2 random layouts with two cubes and a bowl
+  (put a cube in the bowl or on the other cube, alternately), `drawer_open_success` and
+  `drawer_close_success` over N/4 random cabinet poses (open: pulled out at least 90% of the skill's
+  pull; closed: within 1 cm).
+"""
+from __future__ import annotations
+
+import random
+import time
+
+import numpy as np
+
+from griptalk.grasping import heuristic
+from griptalk.grasping.generate import generate
+from griptalk.grasping.heightmap import grasp_patches, object_window
+from griptalk.grasping.metrics import roc_auc, top1_precision
+from griptalk.grasping.model import GraspPredictor
+from griptalk.grasping.sampler import sample_candidates
+from griptalk.grasping.trials import GraspTrials, configured_camera, kind_names, render_depth_window
+from griptalk.skills.drawer import PULL_M
+from griptalk.skills.library import SkillFailed, SkillLibrary
+from griptalk.skills.world_port import WorldPort
+from griptalk.types import ObjectRef, PlanStep
+from griptalk_sim.scene import COLORS, random_scene
+from griptalk_sim.truth import relation_holds
+from griptalk_sim.world import World
+
+DEFAULT_EPISODES = 20
+BEHAVIOUR_CANDIDATES = 16
+TIMING_CANDIDATES, TIMING_REPEATS = 100, 30
+OPENED_FRACTION = 0.9
+CLOSED_M = 0.01
+SETTLE_STEPS = 120
+
+
+class DepthScorer:
+    """`scorer(obj, candidates)` for a WorldPort: the predictor on the World's camera depth around the object."""
+
+    def __init__(self, world: World, predictor: GraspPredictor) -> None:
+        self.world, self.predictor, self.camera = world, predictor, world.camera
+
+    def __call__(self, obj, candidates) -> np.ndarray:
+        window = object_window(self.camera, obj)
+        depth = np.zeros((self.camera.height, self.camera.width), np.float32)
+        u0, v0, w, h = window
+        depth[v0:v0 + h, u0:u0 + w] = render_depth_window(self.world, self.camera, window)
+        return self.predictor.score(obj, candidates, depth, self.camera)
+
+
+def held_out_figures(predictor: GraspPredictor, trials: GraspTrials, placements: int, seed: int) -> dict:
+    data = generate(placements, seed, held_out=True, trials=trials)
+    scores = predictor.predict(data["patches"].astype(np.float32), data["features"])
+    labels = data["label"].astype(bool)
+    return {"roc_auc": round(roc_auc(labels, scores), 4),
+            "accuracy": round(float(np.mean((scores >= 0.5) == labels)), 4),
+            "top1_precision": round(top1_precision(labels, scores, data["placement"]), 4),
+            "base_rate": round(float(labels.mean()), 4),
+            "trials": int(len(labels)),
+            "heuristic_roc_auc": round(roc_auc(labels, data["heuristic"]), 4)}
+
+
+def _first_try(trials: GraspTrials, candidates, order) -> bool:
+    for i in order:
+        outcome = trials.attempt(candidates[i])
+        if outcome is not None:
+            return outcome
+    return False
+
+
+def behaviour_figures(predictor: GraspPredictor, trials: GraspTrials, grasps: int, seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    kinds = kind_names(held_out=True)
+    results = {"with": [], "without": [], "heuristic": []}
+    for _ in range(grasps):
+        p = trials.place(str(rng.choice(kinds)), rng)
+        candidates = sample_candidates(p.perceived, BEHAVIOUR_CANDIDATES, rng)
+        learned = predictor.predict(*grasp_patches(p.height_map, candidates))
+        hand_written = heuristic.score(p.perceived, candidates)
+        results["with"].append(_first_try(trials, candidates, np.argsort(-learned, kind="stable")))
+        results["without"].append(_first_try(trials, candidates, rng.permutation(len(candidates))))
+        results["heuristic"].append(_first_try(trials, candidates, np.argsort(-hand_written, kind="stable")))
+    return {"first_try_success_with_predictor": round(float(np.mean(results["with"])), 4),
+            "first_try_success_without": round(float(np.mean(results["without"])), 4),
+            "first_try_success_heuristic": round(float(np.mean(results["heuristic"])), 4),
+            "grasps": grasps}
+
+
+def scoring_ms(predictor: GraspPredictor, trials: GraspTrials, seed: int) -> float:
+    rng = np.random.default_rng(seed)
+    p = trials.place("cube", rng)
+    camera = trials.camera
+    _, depth = trials.world.render()
+    candidates = sample_candidates(p.perceived, TIMING_CANDIDATES, rng)
+    predictor.score(p.perceived, candidates, depth, camera)  # warm-up
+    times = []
+    for _ in range(TIMING_REPEATS):
+        started = time.perf_counter()
+        predictor.score(p.perceived, candidates, depth, camera)
+        times.append((time.perf_counter() - started) * 1000.0)
+    return round(float(np.median(times)), 2)
+
+
+def pick_place_figures(predictor: GraspPredictor, layouts: int, seed: int) -> dict:
+    rng = random.Random(seed)
+    camera = configured_camera()
+    successes = []
+    for episode in range(layouts):
+        a, b, bowl = rng.sample(sorted(COLORS), 3)
+        scene = random_scene(seed * 1000 + episode, n_objects=rng.randint(3, 5),
+                             required=[("cube", a), ("cube", b), ("bowl", bowl)])
+        cube = ObjectRef(f"{a}_cube", "cube", a)
+        target, relation = ((ObjectRef(f"{bowl}_bowl", "bowl", bowl), "in") if episode % 2 == 0
+                            else (ObjectRef(f"{b}_cube", "cube", b), "on"))
+        with World(scene, camera) as world:
+            library = SkillLibrary(WorldPort(world, DepthScorer(world, predictor)))
+            try:
+                library.execute(PlanStep("grasp", cube))
+                library.execute(PlanStep("place", cube, target, relation))
+            except SkillFailed:
+                successes.append(False)
+                continue
+            world.step(SETTLE_STEPS)
+            successes.append(relation_holds(world.object_states(), cube.id, relation, target.id))
+    return {"pick_place_success": round(float(np.mean(successes)), 4), "layouts": layouts}
+
+
+def drawer_figures(predictor: GraspPredictor, poses: int, seed: int) -> dict:
+    camera = configured_camera()
+    opened, closed = [], []
+    drawer = ObjectRef("drawer", "drawer")
+    for episode in range(poses):
+        scene = random_scene(seed * 1000 + 500 + episode, n_objects=1, required=[("drawer", "")])
+        with World(scene, camera) as world:
+            library = SkillLibrary(WorldPort(world, DepthScorer(world, predictor)))
+            try:
+                library.execute(PlanStep("open", drawer))
+            except SkillFailed:
+                pass  # judged from the drawer below
+            opened.append(world.drawer_opening_m() >= OPENED_FRACTION * PULL_M)
+            try:
+                library.execute(PlanStep("close", drawer))
+            except SkillFailed:
+                pass
+            closed.append(opened[-1] and world.drawer_opening_m() <= CLOSED_M)
+    return {"drawer_open_success": round(float(np.mean(opened)), 4),
+            "drawer_close_success": round(float(np.mean(closed)), 4), "drawer_poses": poses}
+
+
+def run(episodes: int, seed: int) -> dict:
+    if episodes < 1:
+        raise ValueError(f"episodes must be >= 1, got {episodes}")
+    predictor = GraspPredictor()
+    metrics: dict = {}
+    with GraspTrials() as trials:
+        metrics.update(held_out_figures(predictor, trials, episodes, seed))
+        metrics.update(behaviour_figures(predictor, trials, episodes, seed + 1))
+        metrics["score_100_candidates_ms"] = scoring_ms(predictor, trials, seed)
+    metrics.update(pick_place_figures(predictor, max(1, episodes // 2), seed))
+    metrics.update(drawer_figures(predictor, max(1, episodes // 4), seed))
+    return metrics

@@ -1,0 +1,152 @@
+"""What the grasp predictor sees: the scene camera's depth as a height map around an object, and
+per grasp candidate a height patch aligned with the gripper.
+
+The same code builds the input in data generation (from a rendered depth window) and at run time
+(from the camera's depth image), so the model sees the same thing in both.
+
+- `object_window`: the pixel rectangle of the camera image that sees the object's neighbourhood;
+  only those pixels are back-projected (a window is all the data generator renders).
+- `HeightMap`: the highest point seen in each `CELL_M` cell of a square of side `REGION_M` around
+  the object, in the base frame (table top z = 0), and which cells saw any point. A slanted camera
+  leaves cells unseen behind tall objects; they take their neighbours' height once, and the mask
+  channel says they were not seen.
+- `grasp_patches`: per candidate, `PATCH_CELLS` x `PATCH_CELLS` cells of the height map sampled on a
+  grid centred on the grasp and turned with it (rows along the hand's x axis, columns along the
+  closing direction), heights relative to the TCP; plus the gripper's parameters as features.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from griptalk.camera import CameraModel
+from griptalk.robot import GRIPPER_MAX_WIDTH_M
+from griptalk.skills.grasps import GraspCandidate
+from griptalk.types import SceneObject
+
+CELL_M = 0.004
+REGION_M = 0.24  # the height map's side: the object plus the fingers' reach around it
+PATCH_CELLS = 28  # 11.2 cm: the open fingers (8 cm apart) and their pads fit inside
+MIN_HEIGHT_M, MAX_HEIGHT_M = -0.02, 0.40  # points outside are not the table or an object on it
+# Patch heights relative to the TCP, clipped and scaled to about [-1, 2].
+RELATIVE_CLIP_M = (-0.05, 0.10)
+RELATIVE_SCALE_M = 0.05
+FEATURES = ("width", "tcp_height")  # gripper parameters beside the patch
+FEATURE_SCALE_M = np.array([GRIPPER_MAX_WIDTH_M, 0.10])
+CHANNELS = 2  # relative height, seen
+
+
+def object_window(camera: CameraModel, obj: SceneObject, region_m: float = REGION_M) -> tuple[int, int, int, int]:
+    """(u0, v0, width, height) of the pixels seeing the region around `obj` up to its top, clipped to the image.
+
+    Raises ValueError when the region lies outside the image.
+    """
+    half = region_m / 2.0
+    x, y = obj.position[:2]
+    top = max(obj.top_z, 0.0) + 0.02
+    corners = np.array([[x + dx, y + dy, z] for dx in (-half, half) for dy in (-half, half) for z in (0.0, top)])
+    in_front = (corners - np.asarray(camera.position)) @ camera.rotation[:, 2]
+    if np.any(in_front <= 0.0):
+        raise ValueError(f"the region around {obj.id} is behind the camera")
+    uv = camera.project(corners)
+    u0, v0 = np.floor(uv.min(axis=0)).astype(int)
+    u1, v1 = np.ceil(uv.max(axis=0)).astype(int) + 1
+    u0, v0 = max(u0, 0), max(v0, 0)
+    u1, v1 = min(u1, camera.width), min(v1, camera.height)
+    if u1 <= u0 or v1 <= v0:
+        raise ValueError(f"the region around {obj.id} is outside the camera image")
+    return int(u0), int(v0), int(u1 - u0), int(v1 - v0)
+
+
+def window_camera(camera: CameraModel, window: tuple[int, int, int, int]) -> CameraModel:
+    """The camera that sees exactly `window` (u0, v0, width, height) of `camera`'s image."""
+    u0, v0, w, h = window
+    return CameraModel(w, h, camera.fx, camera.fy, camera.cx - u0, camera.cy - v0, camera.position,
+                       camera.orientation)
+
+
+@dataclass
+class HeightMap:
+    heights: np.ndarray  # (n, n) [m], base frame; rows along +x, columns along +y
+    seen: np.ndarray  # (n, n) bool
+    origin: np.ndarray  # (2,) base-frame x, y of cell (0, 0)'s centre [m]
+    cell_m: float = CELL_M
+
+    @classmethod
+    def from_depth(cls, depth: np.ndarray, camera: CameraModel, centre_xy, region_m: float = REGION_M,
+                   cell_m: float = CELL_M) -> "HeightMap":
+        """Height map of the square around `centre_xy` from a metric depth image taken by `camera`.
+
+        Pixels with no return (NaN, 0 or beyond 4 m) are ignored.
+        """
+        depth = np.asarray(depth, dtype=np.float64)
+        if depth.shape != (camera.height, camera.width):
+            raise ValueError(f"depth image is {depth.shape}, the camera sees ({camera.height}, {camera.width})")
+        n = int(round(region_m / cell_m))
+        origin = np.asarray(centre_xy, dtype=float)[:2] - (n - 1) / 2.0 * cell_m
+        points = camera.backproject(depth).reshape(-1, 3)
+        valid = np.isfinite(depth.reshape(-1)) & (depth.reshape(-1) > 0.0) & (depth.reshape(-1) < 4.0)
+        points = points[valid]
+        ij = np.round((points[:, :2] - origin) / cell_m).astype(int)
+        inside = (np.all((ij >= 0) & (ij < n), axis=1) & (points[:, 2] >= MIN_HEIGHT_M)
+                  & (points[:, 2] <= MAX_HEIGHT_M))
+        ij, z = ij[inside], points[inside, 2]
+        heights = np.full(n * n, -np.inf)
+        np.maximum.at(heights, ij[:, 0] * n + ij[:, 1], z)
+        heights = heights.reshape(n, n).astype(np.float32)
+        seen = np.isfinite(heights)
+        # Unseen cells take the highest neighbour once; what stays unseen is taken for the table.
+        grown = cv2.dilate(heights, np.ones((3, 3), np.uint8))
+        heights = np.where(seen, heights, grown)
+        heights[~np.isfinite(heights)] = 0.0
+        return cls(heights, seen, origin, cell_m)
+
+    def sample(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Bilinear heights and seen-fractions at base-frame points (..., 2); outside the map: table, unseen."""
+        f = (np.asarray(xy, dtype=float) - self.origin) / self.cell_m
+        n = self.heights.shape[0]
+        i0 = np.floor(f).astype(int)
+        t = f - i0
+        heights = np.zeros(f.shape[:-1])
+        seen = np.zeros(f.shape[:-1])
+        seen_f = self.seen.astype(float)
+        for di in (0, 1):
+            for dj in (0, 1):
+                i, j = i0[..., 0] + di, i0[..., 1] + dj
+                w = (t[..., 0] if di else 1.0 - t[..., 0]) * (t[..., 1] if dj else 1.0 - t[..., 1])
+                inside = (i >= 0) & (i < n) & (j >= 0) & (j < n)
+                ic, jc = np.clip(i, 0, n - 1), np.clip(j, 0, n - 1)
+                heights += np.where(inside, w * self.heights[ic, jc], 0.0)
+                seen += np.where(inside, w * seen_f[ic, jc], 0.0)
+        return heights, seen
+
+
+def _patch_offsets(cells: int, cell_m: float) -> np.ndarray:
+    """(cells, cells, 2) offsets in the hand frame: axis 0 along the hand's x, axis 1 along its y (closing)."""
+    s = (np.arange(cells) - (cells - 1) / 2.0) * cell_m
+    return np.stack(np.meshgrid(s, s, indexing="ij"), axis=-1)
+
+
+_OFFSETS = _patch_offsets(PATCH_CELLS, CELL_M)
+
+
+def grasp_patches(height_map: HeightMap, candidates: Sequence[GraspCandidate]) -> tuple[np.ndarray, np.ndarray]:
+    """Patches (N, CHANNELS, PATCH_CELLS, PATCH_CELLS) float32 and features (N, len(FEATURES)) float32."""
+    if not candidates:
+        return (np.zeros((0, CHANNELS, PATCH_CELLS, PATCH_CELLS), np.float32),
+                np.zeros((0, len(FEATURES)), np.float32))
+    yaw = np.array([c.yaw for c in candidates])
+    centre = np.array([c.position for c in candidates])
+    # The hand's x axis is (cos, sin) and its y axis (sin, -cos) (see grasps.grasp_orientation).
+    x_axis = np.stack([np.cos(yaw), np.sin(yaw)], axis=-1)
+    y_axis = np.stack([np.sin(yaw), -np.cos(yaw)], axis=-1)
+    points = (centre[:, None, None, :2] + _OFFSETS[None, ..., 0:1] * x_axis[:, None, None, :]
+              + _OFFSETS[None, ..., 1:2] * y_axis[:, None, None, :])
+    heights, seen = height_map.sample(points)
+    relative = np.clip(heights - centre[:, 2, None, None], *RELATIVE_CLIP_M) / RELATIVE_SCALE_M
+    patches = np.stack([relative, seen], axis=1).astype(np.float32)
+    features = np.array([[c.width_m, c.position[2]] for c in candidates]) / FEATURE_SCALE_M
+    return patches, features.astype(np.float32)

@@ -1,0 +1,127 @@
+"""The learned grasp predictor's input (height map, grasp patches), sampler, metrics and model."""
+import numpy as np
+import pytest
+
+from griptalk.camera import CameraModel
+from griptalk.grasping.heightmap import (CHANNELS, FEATURES, PATCH_CELLS, RELATIVE_SCALE_M, HeightMap,
+                                         grasp_patches, object_window, window_camera)
+from griptalk.grasping.metrics import roc_auc, top1_precision
+from griptalk.grasping.model import DEFAULT_WEIGHTS, GraspPredictor
+from griptalk.grasping.sampler import sample_candidates
+from griptalk.robot import GRIPPER_MAX_WIDTH_M
+from griptalk.skills.grasps import MIN_TCP_Z_M, GraspCandidate, grasp_candidates
+from griptalk.types import SceneObject
+
+CAMERA = CameraModel.looking_at(640, 480, 50.0, [1.05, 0.0, 0.8], [0.45, 0.0, 0.0])
+# A bar 2 cm wide (x) and 8 cm long (y), 4 cm tall.
+BAR = SceneObject("bar", "object", "", [0.5, 0.05, 0.02], yaw=0.0, size=[0.02, 0.08, 0.04])
+
+
+def box_depth(camera: CameraModel, obj: SceneObject) -> np.ndarray:
+    """Depth of the table plane with an axis-aligned box's top on it (the box's sides are left out)."""
+    v, u = np.mgrid[0:camera.height, 0:camera.width]
+    rays = np.stack([(u - camera.cx) / camera.fx, (v - camera.cy) / camera.fy, np.ones(u.shape)], axis=-1)
+    rays_base = rays @ camera.rotation.T
+    eye = np.asarray(camera.position)
+    depth = np.full(u.shape, np.inf)
+    for z, bounded in ((0.0, False), (obj.top_z, True)):
+        t = (z - eye[2]) / rays_base[..., 2]  # ray parameter = depth along the optical axis
+        hit = eye + t[..., None] * rays_base
+        ok = t > 0
+        if bounded:
+            ok &= np.all(np.abs(hit[..., :2] - obj.position[:2]) <= obj.size[:2] / 2, axis=-1)
+        depth = np.where(ok, np.minimum(depth, t), depth)
+    return depth.astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def height_map():
+    depth = box_depth(CAMERA, BAR)
+    u0, v0, w, h = window = object_window(CAMERA, BAR)
+    return HeightMap.from_depth(depth[v0:v0 + h, u0:u0 + w], window_camera(CAMERA, window), BAR.position[:2])
+
+
+def test_window_holds_the_object_and_stays_in_the_image():
+    u0, v0, w, h = object_window(CAMERA, BAR)
+    centre = CAMERA.project(BAR.position[None])[0]
+    assert u0 <= centre[0] < u0 + w and v0 <= centre[1] < v0 + h
+    assert u0 >= 0 and v0 >= 0 and u0 + w <= CAMERA.width and v0 + h <= CAMERA.height
+    far = SceneObject("far", "object", "", [0.5, 5.0, 0.02], size=[0.02, 0.02, 0.04])
+    with pytest.raises(ValueError, match="outside the camera image"):
+        object_window(CAMERA, far)
+
+
+def test_window_camera_sees_the_same_pixels():
+    window = (100, 50, 64, 48)
+    sub = window_camera(CAMERA, window)
+    point = np.array([[0.5, 0.05, 0.02]])
+    np.testing.assert_allclose(sub.project(point)[0] + [100, 50], CAMERA.project(point)[0], atol=1e-9)
+
+
+def test_height_map_sees_the_top_and_the_table(height_map):
+    top = height_map.sample(np.array([BAR.position[:2]]))[0][0]
+    assert top == pytest.approx(BAR.top_z, abs=0.003)
+    table = height_map.sample(np.array([BAR.position[:2] + [0.0, 0.09]]))[0][0]
+    assert table == pytest.approx(0.0, abs=0.002)
+    assert height_map.seen.mean() > 0.8
+
+
+def test_bad_depth_size_is_an_error():
+    with pytest.raises(ValueError, match="camera sees"):
+        HeightMap.from_depth(np.zeros((10, 10)), CAMERA, [0.5, 0.0])
+
+
+def test_patches_turn_with_the_grasp(height_map):
+    across = GraspCandidate([0.5, 0.05, 0.025], np.pi / 2, 0.04)  # hand x along the bar: fingers close across it
+    along = GraspCandidate([0.5, 0.05, 0.025], 0.0, 0.04)
+    patches, features = grasp_patches(height_map, [across, along])
+    assert patches.shape == (2, CHANNELS, PATCH_CELLS, PATCH_CELLS) and features.shape == (2, len(FEATURES))
+    raised = patches[:, 0] > (BAR.top_z - 0.025 - 0.005) / RELATIVE_SCALE_M
+    middle = PATCH_CELLS // 2
+    # Rows run along the hand's x axis, columns along the closing direction.
+    assert raised[0, :, middle].sum() > raised[0, middle, :].sum()
+    assert raised[1, middle, :].sum() > raised[1, :, middle].sum()
+    np.testing.assert_allclose(features[0], [0.04 / GRIPPER_MAX_WIDTH_M, 0.25], rtol=1e-6)
+    assert grasp_patches(height_map, [])[0].shape == (0, CHANNELS, PATCH_CELLS, PATCH_CELLS)
+
+
+def test_sampler_spreads_valid_candidates_reproducibly():
+    a = sample_candidates(BAR, 64, np.random.default_rng(3))
+    b = sample_candidates(BAR, 64, np.random.default_rng(3))
+    assert len(a) == 64
+    assert all(np.array_equal(x.position, y.position) and x.yaw == y.yaw for x, y in zip(a, b))
+    offsets = np.array([c.position[:2] - BAR.position[:2] for c in a])
+    assert np.all(np.abs(offsets) <= 0.6 * BAR.size[:2] / 2 + 0.01 + 1e-9)
+    assert np.ptp([c.yaw for c in a]) > 2.0  # closing directions all round
+    assert all(MIN_TCP_Z_M <= c.position[2] <= BAR.top_z and 0.0 < c.width_m <= GRIPPER_MAX_WIDTH_M for c in a)
+    with pytest.raises(ValueError):
+        sample_candidates(BAR, 0, np.random.default_rng(0))
+
+
+def test_roc_auc_and_top1():
+    assert roc_auc([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9]) == 1.0
+    assert roc_auc([0, 0, 1, 1], [0.9, 0.8, 0.2, 0.1]) == 0.0
+    assert roc_auc([0, 1, 0, 1], [0.5, 0.5, 0.5, 0.5]) == 0.5
+    assert roc_auc([0, 1, 1], [0.1, 0.1, 0.3]) == pytest.approx(0.75)
+    with pytest.raises(ValueError, match="both"):
+        roc_auc([1, 1], [0.2, 0.3])
+    assert top1_precision([0, 1, 1, 0], [0.1, 0.9, 0.2, 0.8], [0, 0, 1, 1]) == 0.5
+
+
+@pytest.mark.skipif(not DEFAULT_WEIGHTS.is_file(), reason="no trained weights shipped")
+def test_shipped_predictor_scores_candidates_from_depth():
+    predictor = GraspPredictor()
+    cube = SceneObject("red_cube", "cube", "red", [0.5, 0.05, 0.0225], size=[0.045] * 3)
+    depth = box_depth(CAMERA, cube)
+    good = grasp_candidates(cube, 2)
+    beside = GraspCandidate([0.5, 0.11, 0.03], 0.0, 0.04)  # 6 cm to the side: closes on nothing
+    scores = predictor.score(cube, good + [beside], depth, CAMERA)
+    assert scores.shape == (3,) and np.all((scores >= 0) & (scores <= 1))
+    assert scores[:2].min() > 0.5 > scores[2]
+    with pytest.raises(ValueError, match="camera sees"):
+        predictor.score(cube, good, depth[:10], CAMERA)
+
+
+def test_missing_weights_say_how_to_train(tmp_path):
+    with pytest.raises(FileNotFoundError, match="griptalk.grasping.train"):
+        GraspPredictor(tmp_path / "none.pt")

@@ -1,0 +1,55 @@
+"""Simulated grasp trials: placements, perception with noise, and outcomes judged from ground truth."""
+import numpy as np
+import pytest
+
+from griptalk.grasping.generate import generate
+from griptalk.grasping.heightmap import CHANNELS, PATCH_CELLS
+from griptalk.grasping.trials import GraspTrials, kind_names
+from griptalk.skills.grasps import GraspCandidate, grasp_candidates
+
+
+@pytest.fixture(scope="module")
+def trials():
+    with GraspTrials(renderer="tiny") as t:
+        yield t
+
+
+def test_cube_is_perceived_near_its_box_and_seen_in_depth(trials):
+    p = trials.place("cube", np.random.default_rng(1))
+    np.testing.assert_allclose(np.sort(p.truth.size[:2]), [0.045, 0.045], atol=0.004)
+    assert p.truth.size[2] == pytest.approx(0.045, abs=0.002)
+    assert np.linalg.norm(p.perceived.position - p.truth.position) < 0.02
+    top = p.height_map.sample(np.array([p.truth.position[:2]]))[0][0]
+    assert top == pytest.approx(0.045, abs=0.004)
+
+
+def test_nominal_grasp_holds_the_cube_and_a_grasp_beside_it_does_not(trials):
+    p = trials.place("cube", np.random.default_rng(2))
+    assert trials.attempt(grasp_candidates(p.truth, 1)[0]) is True
+    beside = GraspCandidate(p.truth.position + [0.0, 0.0, 0.005] + [0.08, 0.0, 0.0], 0.0, 0.06)
+    assert trials.attempt(beside) is False
+    # Each attempt starts from the placement's state: the cube is back where it stood.
+    assert trials.attempt(grasp_candidates(p.truth, 1)[0]) is True
+
+
+def test_out_of_reach_is_not_a_trial(trials):
+    trials.place("lego", np.random.default_rng(3))
+    assert trials.attempt(GraspCandidate([1.5, 0.0, 0.03], 0.0, 0.07)) is None
+
+
+def test_unknown_kind_is_an_error(trials):
+    with pytest.raises(ValueError, match="unknown object kind"):
+        trials.place("random_5000", np.random.default_rng(0))
+
+
+def test_held_out_shapes_are_not_trained_on():
+    assert not set(kind_names(held_out=True)) & set(kind_names(held_out=False))
+
+
+def test_generation_is_reproducible(trials):
+    a = generate(1, seed=7, held_out=True, trials=trials)
+    b = generate(1, seed=7, held_out=True, trials=trials)
+    assert a["patches"].shape[1:] == (CHANNELS, PATCH_CELLS, PATCH_CELLS)
+    assert len(a["label"]) == len(a["features"]) == len(a["kind"]) > 0
+    np.testing.assert_array_equal(a["label"], b["label"])
+    np.testing.assert_array_equal(a["patches"], b["patches"])
