@@ -18,7 +18,7 @@ package_dir = {p: rel(ROOT / ("sim" if p.startswith("griptalk_sim") else "src") 
 
 
 def share(folder: str, pattern: str):
-    return (f"share/griptalk/{folder}", [rel(f) for f in sorted((ROOT / folder).glob(pattern))])
+    return (f"share/griptalk/{folder}", [rel(f) for f in sorted((ROOT / folder).glob(pattern)) if f.is_file()])
 
 
 setup(
@@ -26,12 +26,13 @@ setup(
     version="0.1.0",
     packages=packages,
     package_dir=package_dir,
-    package_data={"griptalk": ["*/weights/*"], "griptalk_sim": ["scenes/*.yaml"]},
+    package_data={"griptalk": ["*/weights/*", "bench/data/*.yaml"], "griptalk_sim": ["scenes/*.yaml"]},
     data_files=[
         ("share/ament_index/resource_index/packages", ["resource/griptalk"]),
         ("share/griptalk", ["package.xml"]),
         share("launch", "*.yaml"),
         share("config", "*"),
+        share("config/robots", "*.yaml"),
         share("urdf", "*"),
     ],
     install_requires=["setuptools"],

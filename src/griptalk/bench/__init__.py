@@ -11,6 +11,7 @@ from types import ModuleType
 SUITES: dict[str, str] = {
     "control": "griptalk.bench.control",
     "grasp": "griptalk.bench.grasp",
+    "planner": "griptalk.bench.planner",
 }
 
 

@@ -1,6 +1,7 @@
 """One episode: bring the graph up on a scene, send the instruction, judge the result, bring it down."""
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -21,17 +22,26 @@ def local_ros_environment() -> None:
     os.environ.setdefault("FASTRTPS_DEFAULT_PROFILES_FILE", str(share_dir() / "config" / "fastdds.xml"))
 
 
+def open_recorder(record_dir: Path | None, instruction: str):
+    """A RunRecorder for `--record DIR`, or nothing to record."""
+    if record_dir is None:
+        return contextlib.nullcontext()
+    from griptalk.records.recorder import RunRecorder  # rosbags and matplotlib load only when recording
+    return RunRecorder(record_dir, instruction)
+
+
 def run_episode(scene: Scene, instruction: str, execute: bool, timeout_s: float, verbose: bool,
-                progress: TextIO) -> Report:
+                progress: TextIO, record_dir: Path | None = None) -> Report:
     local_ros_environment()
     start = time.monotonic()
     report = Report(instruction=instruction, executed=execute)
-    with tempfile.TemporaryDirectory(prefix="griptalk-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="griptalk-") as tmp, open_recorder(record_dir, instruction) as recorder:
         scene_file = Path(tmp) / "scene.yaml"
         scene_file.write_text(scene_to_yaml(scene))
         description = LaunchDescription.load(share_dir() / "launch" / "sim.launch.yaml", {"scene": str(scene_file)})
         log_dir = None if verbose else Path(tmp) / "logs"
-        with Launcher(description, log_dir=log_dir, stream=sys.stderr) as launcher, GraphClient(launcher) as graph:
+        with Launcher(description, log_dir=log_dir, stream=sys.stderr) as launcher, \
+                GraphClient(launcher, recorder) as graph:
             try:
                 deadline = start + timeout_s
                 if execute:
@@ -41,7 +51,9 @@ def run_episode(scene: Scene, instruction: str, execute: bool, timeout_s: float,
                     graph.plan(instruction, report, deadline)
             except GraphError as e:
                 report.fail(str(e), logs=launcher_logs(log_dir))
-    report.seconds = time.monotonic() - start
+        report.seconds = time.monotonic() - start
+        if recorder is not None:
+            recorder.finish(report.to_dict())
     return report
 
 

@@ -20,13 +20,16 @@ class GraphError(RuntimeError):
 
 
 class GraphClient:
-    def __init__(self, launcher: Launcher) -> None:
+    def __init__(self, launcher: Launcher, recorder=None) -> None:
         self.launcher = launcher
+        self.recorder = recorder  # a griptalk.records.recorder.RunRecorder when the run is recorded
 
     def __enter__(self) -> "GraphClient":
         self.context = rclpy.Context()
         rclpy.init(context=self.context)
         self.node = rclpy.create_node("griptalk_cli", context=self.context)
+        if self.recorder is not None:
+            self.recorder.attach(self.node)
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
         self.spinner = threading.Thread(target=self.executor.spin, daemon=True)
@@ -67,6 +70,8 @@ class GraphClient:
 
         def on_feedback(msg) -> None:
             line = report.on_feedback(msg.feedback)
+            if self.recorder is not None:
+                self.recorder.on_feedback(msg.feedback)
             print(line, file=progress, flush=True)
 
         sent = self.execute_client.send_goal_async(ExecuteInstruction.Goal(instruction=instruction),
@@ -82,6 +87,8 @@ class GraphClient:
             handle.cancel_goal_async()
             raise
         report.set_result(result.result().result)
+        if self.recorder is not None:
+            self.recorder.on_result(result.result().result)
 
     def world_state(self, deadline: float):
         return self.call(self.world_client, GetWorldState.Request(), deadline, "the simulator's ground truth")

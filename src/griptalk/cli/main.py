@@ -1,4 +1,4 @@
-"""griptalk run | plan: carry out or plan an instruction in the simulated cell.
+"""griptalk run | plan | bench: carry out or plan an instruction in the simulated cell, run benchmarks.
 
 Exit codes: 0 success, 1 the task failed, 2 refused or clarification needed, 3 bad usage or bad input.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from griptalk.bench import SUITES, load_suite
 
@@ -34,6 +35,9 @@ def build_parser() -> Parser:
         p.add_argument("--json", action="store_true", help="print one JSON object (CONTRACTS.md)")
         p.add_argument("--verbose", action="store_true", help="show the nodes' logs")
         p.add_argument("--timeout", type=float, default=300.0, help="give up after this many seconds (default 300)")
+        if name == "run":
+            p.add_argument("--record", metavar="DIR", help="keep the run in DIR (new or empty): event log, rosbag2, "
+                                                          "annotated video and a plot of force and speeds")
     bench = sub.add_parser("bench", help="run a benchmark suite and print its figures",
                            description="run a benchmark suite and print its figures")
     bench.add_argument("suite", help="the suite: " + (", ".join(sorted(SUITES)) or "none yet"))
@@ -81,6 +85,17 @@ def resolve_scene(args):
         raise UsageError(str(e)) from None
 
 
+def resolve_record(args) -> Path | None:
+    """The `run --record DIR` directory, checked before anything starts. Raises UsageError."""
+    if getattr(args, "record", None) is None:
+        return None
+    from griptalk.records.run_record import check_directory
+    try:
+        return check_directory(Path(args.record))
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+
+
 def main(argv=None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -91,13 +106,15 @@ def main(argv=None) -> int:
         if args.timeout <= 0:
             raise UsageError(f"--timeout must be positive, got {args.timeout}")
         scene = resolve_scene(args)
+        record_dir = resolve_record(args)
     except UsageError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_USAGE
 
     from griptalk.cli.episode import run_episode
     report = run_episode(scene, args.instruction.strip(), execute=args.command == "run", timeout_s=args.timeout,
-                         verbose=args.verbose, progress=sys.stderr if args.json else sys.stdout)
+                         verbose=args.verbose, progress=sys.stderr if args.json else sys.stdout,
+                         record_dir=record_dir)
     if args.json:
         if report.logs:
             print(report.logs, file=sys.stderr)

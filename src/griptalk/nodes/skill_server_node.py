@@ -157,11 +157,12 @@ class SkillServerNode(Node):
         return self.get_clock().now().nanoseconds * 1e-9
 
     def scene(self, newer_than_s: float | None = None) -> SceneGraph | None:
-        deadline = time.monotonic() + (self.p["fresh_scene_timeout_s"] if newer_than_s is not None else 0.0)
+        # Also wait when no scene has arrived yet: at start-up the subscription may still be matching.
+        deadline = time.monotonic() + self.p["fresh_scene_timeout_s"]
         while True:
             with self.lock:
                 scene = self.scene_graph
-            if newer_than_s is None or (scene is not None and scene.stamp_s > newer_than_s):
+            if scene is not None and (newer_than_s is None or scene.stamp_s > newer_than_s):
                 return scene
             if time.monotonic() >= deadline:
                 return None

@@ -15,15 +15,18 @@ from griptalk.planner.vocabulary import (
     OBJECT_TYPES,
     canonical_color,
     canonical_type,
+    plural,
 )
 
 EXAMPLE = "try 'put the red cube in the green bowl'"
 MAX_INSTRUCTION_CHARS = 500
 
-ACTION_INTENTS = ("pick", "put", "open", "close", "home")
+ACTION_INTENTS = ("pick", "put", "open", "close", "home", "stack", "take_out")
 COMMAND_INTENTS = ("act", "stop", "refuse")
 PLACE_RELATIONS = ("in", "on", "")  # "" = "to": the planner chooses from the target's type
-SIDES = ("left", "right", "")
+SIDES = ("left", "right", "front", "back", "")
+SPATIAL_RELATIONS = ("", "closest_to", "farthest_from", "left_of", "right_of", "in_front_of", "behind", "inside",
+                     "on_top_of", "under")
 
 
 class ParseError(ValueError):
@@ -32,11 +35,22 @@ class ParseError(ValueError):
 
 @dataclass(frozen=True)
 class Description:
-    """How the user named an object: any of colour, type and side may be missing."""
+    """How the user named an object or a set of objects, before grounding.
+
+    Any of colour and type may be missing ("the red one", "the bowl"). `count` is how many objects
+    it names: 1 for "the cube" (exactly one must match), 0 for all that match ("all the cubes"),
+    or a number the user gave ("two cubes"; `choose`: any that many of the matches will do).
+    """
 
     color: str = ""
     object_class: str = ""  # "" for "the red one"
-    side: str = ""  # "left" / "right": the one furthest that way among the matches
+    side: str = ""  # the match furthest that way: left, right, front (nearest the robot), back
+    count: int = 1
+    choose: bool = False
+    spatial: str = ""  # relation to `landmark`: closest_to, left_of, inside, ...
+    landmark: "Description | None" = None
+    excluding: tuple["Description", ...] = ()  # "all cubes except the blue one"
+    same_color: bool = False  # "the bowl of its own colour": the colour of the object being moved
 
     def __post_init__(self) -> None:
         if self.color and self.color not in COLORS:
@@ -44,21 +58,43 @@ class Description:
         if self.object_class and self.object_class not in OBJECT_TYPES:
             raise ValueError(f"unknown object type {self.object_class!r}; known: {', '.join(OBJECT_TYPES)}")
         if self.side not in SIDES:
-            raise ValueError(f"unknown side {self.side!r}; known: left, right")
-        if not (self.color or self.object_class):
+            raise ValueError(f"unknown side {self.side!r}; known: {', '.join(s for s in SIDES if s)}")
+        if self.count < 0:
+            raise ValueError(f"count must be >= 0 (0 = all), got {self.count}")
+        if self.spatial not in SPATIAL_RELATIONS:
+            raise ValueError(f"unknown spatial relation {self.spatial!r}; known: {', '.join(SPATIAL_RELATIONS[1:])}")
+        if bool(self.spatial) != (self.landmark is not None):
+            raise ValueError("a spatial relation needs a landmark, and a landmark a relation")
+        if not (self.color or self.object_class or self.count == 0 or self.spatial or self.side):
             raise ValueError("a description needs a colour or an object type")
 
     def describe(self) -> str:
-        """'the left red cube', 'the red one', 'the bowl'."""
-        words = [w for w in ("the", self.side, self.color, self.object_class or "one") if w]
-        return " ".join(words)
+        """'the left red cube', 'the red one', 'all the cubes', 'the cube closest to the bowl'."""
+        noun = self.object_class or "one"
+        if self.count != 1 or self.choose:
+            amount = "all the" if self.count == 0 else str(self.count)
+            noun = "objects" if not self.object_class else plural(self.object_class)
+            words = [amount, self.color, noun]
+        else:
+            words = ["the", _SIDE_WORDS.get(self.side, ""), self.color, noun]
+        if self.same_color:
+            words.append("of the same colour")
+        text = " ".join(w for w in words if w)
+        if self.landmark is not None:
+            text += f" {self.spatial.replace('_', ' ')} {self.landmark.describe()}"
+        if self.excluding:
+            text += " except " + " and ".join(d.describe() for d in self.excluding)
+        return text
 
     def indefinite(self) -> str:
         """'a red cube', 'anything red', 'a bowl' (for 'I can't see ...')."""
         if not self.object_class:
-            return f"anything {self.color}"
+            return f"anything {self.color}".strip() if self.color else "anything like that"
         words = " ".join(w for w in (self.color, self.object_class) if w)
         return ("an " if words[0] in "aeiou" else "a ") + words
+
+
+_SIDE_WORDS = {"left": "leftmost", "right": "rightmost", "front": "nearest", "back": "farthest"}
 
 
 @dataclass(frozen=True)
@@ -77,6 +113,8 @@ class Action:
             raise ValueError(f"intent {self.intent!r} needs an object")
         if self.intent == "put" and self.target is None:
             raise ValueError("intent 'put' needs a target")
+        if self.intent == "stack" and self.target is not None:
+            raise ValueError("intent 'stack' piles its objects on each other: it takes no target")
         if self.relation not in PLACE_RELATIONS:
             raise ValueError(f"unknown relation {self.relation!r}; known: in, on")
 
@@ -104,17 +142,24 @@ class CommandParser(Protocol):
         """Return the command, or raise ParseError with a message for the user."""
 
 
-# Requests the robot must refuse whatever the scene: (pattern, reason).
+UNSAFE_REASONS = {
+    "unsafe_harm": "I won't throw, hit, smash or break things: it could damage them or hurt someone.",
+    "unsafe_floor": "I won't put things on the floor or off the table: I only place objects on the table top.",
+    "unsafe_speed": "I won't move as fast as possible: I always stay within my safe speed limits.",
+    "unsafe_people": "I won't move objects at people.",
+}
+
+# Requests the robot must refuse whatever the scene, whichever parser reads them: (pattern, reason).
 UNSAFE = (
     (r"\b(throw\w*|toss\w*|hurl\w*|fling\w*|hit|hitting|smash\w*|break|breaking|crush\w*|punch\w*|kick\w*|slam\w*"
      r"|knock\w*|hurt\w*|destroy\w*)\b",
-     "I won't throw, hit, smash or break things: it could damage them or hurt someone."),
+     UNSAFE_REASONS["unsafe_harm"]),
     (r"\b(on|onto|to|on to) the (floor|ground)\b|\boff the table\b",
-     "I won't put things on the floor or off the table: I only place objects on the table top."),
+     UNSAFE_REASONS["unsafe_floor"]),
     (r"\bas (fast|quickly|quick) as (possible|you can)\b|\b(full|maximum|max|top) speed\b|\bfaster\b",
-     "I won't move as fast as possible: I always stay within my safe speed limits."),
+     UNSAFE_REASONS["unsafe_speed"]),
     (r"\b(at|towards?) (me|him|her|them|someone|somebody|people|a person|the person|the human)\b",
-     "I won't move objects at people."),
+     UNSAFE_REASONS["unsafe_people"]),
 )
 
 STOP_WORDS = ("stop", "cancel", "halt", "abort", "freeze")
@@ -155,18 +200,11 @@ class GrammarParser:
     """Deterministic parser for the command families the planner supports."""
 
     def parse(self, text: str) -> Command:
-        if not isinstance(text, str):
-            raise ParseError(f"The instruction must be text, not {type(text).__name__}.")
-        raw = " ".join(text.split())
-        if not raw:
-            raise ParseError(f"The instruction is empty: {EXAMPLE}.")
-        if len(raw) > MAX_INSTRUCTION_CHARS:
-            raise ParseError(f"The instruction is too long ({len(raw)} characters, at most "
-                             f"{MAX_INSTRUCTION_CHARS}): {EXAMPLE}.")
+        raw = clean_instruction(text)
         normal = _normalise(raw)
-        for pattern, reason in UNSAFE:
-            if re.search(pattern, normal):
-                return Command(text=raw, intent="refuse", reason=reason)
+        reason = unsafe_reason(raw)
+        if reason:
+            return Command(text=raw, intent="refuse", reason=reason)
         clauses = [_strip_filler(c.split()) for c in re.split(CLAUSE_SEPARATORS, normal)]
         clauses = [c for c in clauses if c]
         if not clauses:
@@ -177,6 +215,25 @@ class GrammarParser:
         for clause in clauses:
             actions.append(_parse_clause(clause, actions[-1] if actions else None))
         return Command(text=raw, intent="act", actions=tuple(actions))
+
+
+def clean_instruction(text: str) -> str:
+    """The instruction with its white space collapsed; ParseError if it is no usable text."""
+    if not isinstance(text, str):
+        raise ParseError(f"The instruction must be text, not {type(text).__name__}.")
+    raw = " ".join(text.split())
+    if not raw:
+        raise ParseError(f"The instruction is empty: {EXAMPLE}.")
+    if len(raw) > MAX_INSTRUCTION_CHARS:
+        raise ParseError(f"The instruction is too long ({len(raw)} characters, at most "
+                         f"{MAX_INSTRUCTION_CHARS}): {EXAMPLE}.")
+    return raw
+
+
+def unsafe_reason(text: str) -> str:
+    """Why the request is unsafe, or "" if no unsafe pattern matches it."""
+    normal = _normalise(text)
+    return next((reason for pattern, reason in UNSAFE if re.search(pattern, normal)), "")
 
 
 _DEFAULT_PARSER = GrammarParser()

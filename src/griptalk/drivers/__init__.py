@@ -1,0 +1,1 @@
+"""Adapters between griptalk's command topics and real robot drivers' interfaces (no rclpy here)."""
