@@ -47,6 +47,8 @@ def nudged(joint, delta, q=PANDA_HOME):
     ({"camera_timeout_s": 0.0}, "camera_timeout_s"),
     ({"slow_speed_m_s": 2.0, "max_speed_m_s": 1.0}, "slow_speed_m_s"),
     ({"slow_zone_m": -0.1}, "slow_zone_m"),
+    ({"contact_force_n": 30.0}, "contact_force_n"),
+    ({"hand_below_tcp_m": -0.01}, "hand_below_tcp_m"),
 ])
 def test_config_rejects_bad_values(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -94,6 +96,27 @@ def test_rejects_unsafe_commands_without_latching(live, command, reason):
     assert not live.latched
     status = live.status(1.01)
     assert status.state == "limited" and status.rejected == 1 and reason in status.reason
+
+
+def test_commands_are_read_by_joint_name_and_unknown_names_are_refused(live):
+    command = nudged(0, 0.05)
+    names = list(live.config.limits.joint_names)
+    decision = live.check_arm_command(1.01, command[::-1], names[::-1])
+    assert decision.forward
+    np.testing.assert_array_equal(decision.command, command)
+    decision = live.check_arm_command(1.02, command, [f"joint_{i}" for i in range(1, 8)])
+    assert not decision.forward and "not the arm's" in decision.reason
+    assert not live.check_arm_command(1.03, command[:6], names[:6]).forward
+
+
+def test_a_refused_gripper_command_shows_in_the_status_until_one_passes(live):
+    assert live.check_arm_command(1.01, PANDA_HOME).forward
+    live.check_gripper_command(1.01, 0.5, 10.0)
+    assert live.check_arm_command(1.02, PANDA_HOME).forward
+    status = live.status(1.02)
+    assert status.state == "limited" and "gripper width" in status.reason
+    assert live.check_gripper_command(1.03, 0.04, 10.0).forward
+    assert live.status(1.03).state == "ok"
 
 
 def test_clips_a_command_far_ahead_of_the_arm(live):
@@ -257,6 +280,14 @@ def test_a_silent_controller_latches_and_reset_waits_for_it():
     assert supervisor.reset(t)[0]
 
 
+def test_a_frozen_driver_is_named_even_when_the_controller_fell_silent_first():
+    supervisor = make_supervisor(state_timeout_s=0.5, command_timeout_s=0.5)
+    supervisor.on_joint_state(1.0, PANDA_HOME, STILL)
+    assert supervisor.check_arm_command(0.98, PANDA_HOME).forward  # its last command, just before the last state
+    assert not supervisor.status(1.49).latched  # the controller is 0.51 s quiet, but so is the whole robot
+    assert supervisor.status(1.51).latched and supervisor.events[-1].kind == "stale_state"
+
+
 def test_a_silent_camera_latches_once_it_has_started():
     supervisor = make_supervisor(command_timeout_s=100.0)
     timeout = supervisor.config.camera_timeout_s
@@ -304,6 +335,24 @@ def test_descent_high_above_or_moving_up_is_not_slowed():
     rising = make_supervisor()
     rising.on_joint_state(1.0, above_table(0.01), STILL)
     assert rising.check_arm_command(1.01, above_table(0.04)).reason == "ok"  # 3 m/s up, near the table
+
+
+def test_heights_are_those_of_the_fingertips_below_the_tool_point():
+    supervisor = make_supervisor(hand_below_tcp_m=0.02)
+    supervisor.on_joint_state(1.0, above_table(0.03), STILL)  # fingertips 1 cm above the table
+    decision = supervisor.check_arm_command(1.01, above_table(0.02))  # 1 m/s down: the tips would touch
+    descent = (0.03 - toy_fk(decision.command)[2]) * supervisor.config.command_rate_hz
+    assert decision.forward and descent == pytest.approx(supervisor.config.slow_speed_m_s)
+
+
+def test_a_hand_pushed_up_may_rise_but_not_descend(live):
+    live.on_wrench(1.0, [0.0, 0.0, 15.0])  # over contact_force_n, under the force limit: no latch
+    decision = live.check_arm_command(1.01, above_table(0.39))
+    assert decision.forward and "pushed up" in decision.reason and not live.latched
+    np.testing.assert_allclose(decision.command, PANDA_HOME)  # held where it was
+    assert live.check_arm_command(1.02, above_table(0.41)).reason == "ok"  # rising off the contact
+    live.on_wrench(1.03, [0.0, 0.0, 1.0])
+    assert live.check_arm_command(1.03, above_table(0.40)).reason == "ok"
 
 
 def test_an_obstacle_below_raises_the_surface_but_not_one_the_hand_is_in():

@@ -12,6 +12,7 @@ SUITES: dict[str, str] = {
     "control": "griptalk.bench.control",
     "grasp": "griptalk.bench.grasp",
     "planner": "griptalk.bench.planner",
+    "safety": "griptalk.bench.safety",
 }
 
 

@@ -1,4 +1,4 @@
-"""griptalk run | plan | bench: carry out or plan an instruction in the simulated cell, run benchmarks.
+"""griptalk run | plan | bench | estop | reset: carry out or plan an instruction in the simulated cell, and more.
 
 Exit codes: 0 success, 1 the task failed, 2 refused or clarification needed, 3 bad usage or bad input.
 """
@@ -44,6 +44,14 @@ def build_parser() -> Parser:
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--episodes", type=int, help="episodes to run (default: the suite's own)")
     bench.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    estop = sub.add_parser("estop", help="latch the safety supervisor's stop (on this ROS_DOMAIN_ID)",
+                           description="latch the safety supervisor's stop (on this ROS_DOMAIN_ID)")
+    estop.add_argument("--reason", default="operator (griptalk estop)", help="who or why, shown in the status")
+    reset = sub.add_parser("reset", help="ask the safety supervisor to clear its latched stop",
+                           description="ask the safety supervisor to clear its latched stop; refused while "
+                                       "the cause persists (exit 1)")
+    for p in (estop, reset):
+        p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the supervisor (default 5)")
     return parser
 
 
@@ -68,6 +76,17 @@ def run_bench(args) -> int:
         for key, value in metrics.items():
             print(f"  {key:<{width}}  {value}")
     return 0
+
+
+def run_safety_command(args) -> int:
+    if not args.timeout > 0:
+        raise UsageError(f"--timeout must be positive, got {args.timeout}")
+    from griptalk.cli import safety_commands
+    if args.command == "reset":
+        return safety_commands.reset(args.timeout)
+    if not args.reason.strip():
+        raise UsageError("--reason is empty: say who or why, e.g. --reason \"hand in the cell\"")
+    return safety_commands.estop(args.reason.strip(), args.timeout)
 
 
 def resolve_scene(args):
@@ -101,6 +120,8 @@ def main(argv=None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "bench":
             return run_bench(args)
+        if args.command in ("estop", "reset"):
+            return run_safety_command(args)
         if not args.instruction.strip():
             raise UsageError("the instruction is empty: say what to do, e.g. \"put the red cube in the green bowl\"")
         if args.timeout <= 0:

@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 from geometry_msgs.msg import WrenchStamped
+from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, JointState
 from std_msgs.msg import Float64MultiArray, String
@@ -44,8 +45,11 @@ PARAMS = [
     Param("table_z_m", 0.0, "table top height in the base frame [m]", -1.0, 1.0),
     Param("slow_zone_m", 0.10, "downward hand speed is capped within this height above the surface below [m]",
           0.01, 0.5),
-    Param("slow_speed_m_s", 0.05, "downward hand speed allowed at the surface [m/s]", 0.005, 1.0),
+    Param("slow_speed_m_s", 0.005, "downward hand speed allowed at the surface [m/s]", 0.001, 1.0),
     Param("max_speed_m_s", 1.0, "downward hand speed allowed at the top of the slow zone [m/s]", 0.005, 5.0),
+    Param("hand_below_tcp_m", 0.011, "the fingertips' depth below the tool centre point: heights above surfaces "
+          "are theirs [m]", 0.0, 0.3),
+    Param("contact_force_n", 10.0, "upward wrist force at which commands may no longer descend [N]", 1.0, 140.0),
     Param("status_rate_hz", 20.0, "safety/status publish rate [Hz]", 1.0, 200.0),
     Param("command_rate_hz", 100.0, "the controller's command rate, which bounds each command's step [Hz]",
           10.0, 1000.0),
@@ -73,7 +77,8 @@ class SafetySupervisorNode(Node):
                 fence_max_m=tuple(p["fence_max_m"]), state_timeout_s=p["state_timeout_s"],
                 command_timeout_s=p["command_timeout_s"], camera_timeout_s=p["camera_timeout_s"],
                 command_rate_hz=p["command_rate_hz"], table_z_m=p["table_z_m"], slow_zone_m=p["slow_zone_m"],
-                slow_speed_m_s=p["slow_speed_m_s"], max_speed_m_s=p["max_speed_m_s"])
+                slow_speed_m_s=p["slow_speed_m_s"], max_speed_m_s=p["max_speed_m_s"],
+                hand_below_tcp_m=p["hand_below_tcp_m"], contact_force_n=p["contact_force_n"])
         except ValueError as e:
             raise ParameterError(f"safety_supervisor parameters: {e}") from None
         self.core = SafetySupervisor(config, fk=lambda q: kinematics.fk(q)[0])
@@ -89,7 +94,9 @@ class SafetySupervisorNode(Node):
         self.create_subscription(CameraInfo, "camera/camera_info", self.on_camera, qos.SENSOR)
         self.create_subscription(SceneGraph, "perception/scene_graph", self.on_scene_graph, qos.LATCHED)
         self.create_service(Trigger, "safety/reset", self.on_reset)
-        self.create_timer(1.0 / self.p["status_rate_hz"], self.on_status_timer)
+        # On the steady clock: a frozen simulator stops sim time, and the watchdogs must run regardless.
+        self.create_timer(1.0 / self.p["status_rate_hz"], self.on_status_timer,
+                          clock=Clock(clock_type=ClockType.STEADY_TIME))
 
     def on_joint_state(self, msg: JointState) -> None:
         names = list(msg.name)
@@ -129,11 +136,8 @@ class SafetySupervisorNode(Node):
                                    throttle_duration_sec=5.0)
 
     def on_arm_command(self, msg: JointState) -> None:
-        try:
-            q = np.array([msg.position[list(msg.name).index(j)] for j in PANDA_JOINTS])
-        except (ValueError, IndexError):
-            q = np.asarray(msg.position, dtype=float)  # let the core reject it with its reason
-        decision = self.core.check_arm_command(time.monotonic(), q)
+        decision = self.core.check_arm_command(time.monotonic(), np.asarray(msg.position, dtype=float),
+                                               list(msg.name))
         if decision.forward:
             self.arm_pub.publish(Float64MultiArray(data=[float(v) for v in decision.command]))
         else:

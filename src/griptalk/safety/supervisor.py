@@ -18,8 +18,10 @@ Policy:
 - Speed scaling: near the surface beneath the hand (the table, or the top of an obstacle under
   it) a command's downward end-effector speed is capped, from `slow_speed_m_s` at contact up to
   `max_speed_m_s` at `slow_zone_m` and above; a faster command is scaled down along its own
-  direction and forwarded ("limited"). Contact forces rise within a physics step, so the approach
-  speed is what bounds the force peak before the force latch can act.
+  direction and forwarded ("limited"). Heights are those of the hand's lowest point (the
+  fingertips, `hand_below_tcp_m` under the fk point). Once something pushes the hand up harder than
+  `contact_force_n`, no command may go further down. Contact forces rise within a physics step, so
+  the approach speed is what bounds the force peak before the force latch can act.
 """
 from __future__ import annotations
 
@@ -56,12 +58,14 @@ class SafetyConfig:
     slow_zone_m: float = 0.10  # downward speed is capped within this height above the surface below [m]
     slow_speed_m_s: float = 0.05  # downward end-effector speed allowed at the surface [m/s]
     max_speed_m_s: float = 1.0  # downward end-effector speed allowed at the top of the zone [m/s]
+    hand_below_tcp_m: float = 0.0  # the hand's lowest point (fingertips) below the fk point [m]
+    contact_force_n: float = 10.0  # upward wrist force at which commands may no longer descend [N]
 
     def __post_init__(self):
         positive = ("force_limit_n", "force_peak_limit_n", "command_rate_hz",
                     "step_allowance_periods", "state_timeout_s", "command_timeout_s",
                     "camera_timeout_s", "gripper_max_force_n", "slow_zone_m", "slow_speed_m_s",
-                    "max_speed_m_s")
+                    "max_speed_m_s", "contact_force_n")
         for name in positive:
             value = getattr(self, name)
             if not (np.isfinite(value) and value > 0.0):
@@ -89,6 +93,11 @@ class SafetyConfig:
         if not self.slow_speed_m_s <= self.max_speed_m_s:
             raise ValueError(f"slow_speed_m_s ({self.slow_speed_m_s}) must not exceed max_speed_m_s "
                              f"({self.max_speed_m_s})")
+        if not self.contact_force_n <= self.force_limit_n:
+            raise ValueError(f"contact_force_n ({self.contact_force_n}) must not exceed force_limit_n "
+                             f"({self.force_limit_n})")
+        if not (np.isfinite(self.hand_below_tcp_m) and self.hand_below_tcp_m >= 0.0):
+            raise ValueError(f"hand_below_tcp_m must be >= 0, got {self.hand_below_tcp_m}")
         if not np.isfinite(self.table_z_m):
             raise ValueError(f"table_z_m must be finite, got {self.table_z_m}")
 
@@ -137,6 +146,7 @@ class SafetySupervisor:
         self._dq: np.ndarray | None = None
         self._state_t: float | None = None
         self._force_n = 0.0
+        self._force_up_n = 0.0  # the latest wrist force's upward component [N]
         self._peak_force_n = 0.0
         self._force_over_since: float | None = None
         self._last_command_t: float | None = None  # the controller's heartbeat
@@ -144,6 +154,7 @@ class SafetySupervisor:
         self._obstacles = np.zeros((0, 2, 3))  # axis-aligned boxes (min, max corner) [m]
         self._last_forwarded: np.ndarray | None = None  # the arm's latest target, None after a stop
         self._last_arm_rejection: str | None = None
+        self._last_gripper_rejection: str | None = None
         self._latch: SafetyEvent | None = None
         self._hold_q: np.ndarray | None = None
         self._events: list[SafetyEvent] = []
@@ -176,6 +187,7 @@ class SafetySupervisor:
         if force.shape != (3,) or not np.all(np.isfinite(force)):
             return False
         self._force_n = float(np.linalg.norm(force))
+        self._force_up_n = float(force[2])
         self._peak_force_n = max(self._peak_force_n, self._force_n)
         limit = self.config.force_limit_n
         if self._force_n <= limit:
@@ -211,19 +223,23 @@ class SafetySupervisor:
     def check_watchdogs(self, t: float) -> None:
         """Latch if joint states went stale or a heartbeat stopped. Every check, status and reset runs it first."""
         cfg = self.config
-        for kind, since, timeout, what in (
-                ("stale_state", self._state_t, cfg.state_timeout_s, "no joint state"),
-                ("controller_silent", self._last_command_t, cfg.command_timeout_s, "no controller command"),
-                ("camera_silent", self._camera_t, cfg.camera_timeout_s, "no camera frame")):
-            if since is not None and t - since > timeout:
-                self._latch_stop(t, kind, f"{what} for {t - since:.3f} s (timeout {timeout:g} s)")
+        # The controller's silence counts up to the latest joint state: a frozen simulator or driver
+        # stops sim time, and with it the controller; the stale-state watchdog names that cause.
+        state_t = t if self._state_t is None else self._state_t
+        for kind, now, since, timeout, what in (
+                ("stale_state", t, self._state_t, cfg.state_timeout_s, "no joint state"),
+                ("controller_silent", state_t, self._last_command_t, cfg.command_timeout_s, "no controller command"),
+                ("camera_silent", t, self._camera_t, cfg.camera_timeout_s, "no camera frame")):
+            if since is not None and now - since > timeout:
+                self._latch_stop(t, kind, f"{what} for {now - since:.3f} s (timeout {timeout:g} s)")
 
     # ---- gates --------------------------------------------------------------------------
 
-    def check_arm_command(self, t: float, q_cmd) -> Decision:
+    def check_arm_command(self, t: float, q_cmd, joint_names=()) -> Decision:
+        """`q_cmd` in the order of `joint_names`, or in the arm's order when none are given."""
         self.check_watchdogs(t)
         self._last_command_t = float(t)
-        q, reason = self._vet_arm_command(q_cmd)
+        q, reason = self._vet_arm_command(q_cmd, list(joint_names))
         self._last_arm_rejection = None if reason == "ok" else reason
         if q is None:
             return self._reject(reason)
@@ -239,6 +255,7 @@ class SafetySupervisor:
         max_force = self.config.gripper_max_force_n
         if reason is None and not (np.isfinite(force_n) and 0.0 <= force_n <= max_force):
             reason = f"gripper force {force_n} N outside [0, {max_force:g}] N"
+        self._last_gripper_rejection = reason
         if reason is not None:
             return self._reject(reason)
         self._forwarded += 1
@@ -289,7 +306,7 @@ class SafetySupervisor:
         self._latch, self._hold_q = None, None
         self._last_forwarded = None  # the hold moved the arm: steps count from where it is
         self._force_over_since = None
-        self._last_arm_rejection = None
+        self._last_arm_rejection = self._last_gripper_rejection = None
         self._events.append(SafetyEvent(float(t), "reset", f"cleared: {cleared}"))
         return True, f"reset: cleared {cleared}"
 
@@ -298,7 +315,9 @@ class SafetySupervisor:
         if self._latch is not None:
             state, reason = "stopped", self._latch.reason
         else:
-            reason = self._gate_closed_reason() or self._last_arm_rejection
+            # The latest arm and gripper commands' refusals or limits, until one of the same kind passes.
+            reason = self._gate_closed_reason() or "; ".join(
+                r for r in (self._last_arm_rejection, self._last_gripper_rejection) if r)
             state = "limited" if reason else "ok"
         return Status(state, self._latch is not None, reason or "ok", self._force_n,
                       self._peak_force_n, self._forwarded, self._rejected)
@@ -322,7 +341,7 @@ class SafetySupervisor:
             return "no joint state yet"
         return None
 
-    def _vet_arm_command(self, q_cmd) -> tuple[np.ndarray | None, str]:
+    def _vet_arm_command(self, q_cmd, joint_names: list[str]) -> tuple[np.ndarray | None, str]:
         """(command to forward, "ok" or how it was limited), or (None, why it is refused).
 
         A command too far ahead of the measured position is clipped to the largest allowed step,
@@ -332,12 +351,16 @@ class SafetySupervisor:
         closed = self._gate_closed_reason()
         if closed is not None:
             return None, closed
+        limits, margin = self.config.limits, self.config.joint_margin_rad
         q = np.asarray(q_cmd, dtype=float)
+        if joint_names and sorted(joint_names) != sorted(limits.joint_names):
+            return None, f"arm command names joints {joint_names}, not the arm's {list(limits.joint_names)}"
         if q.shape != (self._joints,):
             return None, f"arm command has shape {q.shape}, expected ({self._joints},)"
+        if joint_names:
+            q = q[[joint_names.index(j) for j in limits.joint_names]]
         if not np.all(np.isfinite(q)):
             return None, "arm command is not finite"
-        limits, margin = self.config.limits, self.config.joint_margin_rad
         outside = np.flatnonzero((q < limits.lower + margin) | (q > limits.upper - margin))
         if outside.size:
             j = outside[0]
@@ -358,7 +381,7 @@ class SafetySupervisor:
             notes.append(note)
         if np.any(xyz < self._fence_min) or np.any(xyz > self._fence_max):
             return None, (f"end effector at ({xyz[0]:.3f}, {xyz[1]:.3f}, {xyz[2]:.3f}) m leaves the fence "
-                          f"{tuple(self._fence_min)}..{tuple(self._fence_max)} m")
+                          f"{self._fence_min.tolist()}..{self._fence_max.tolist()} m")
         return q, "; ".join(notes) or "ok"
 
     def _slow_near_surface(self, q: np.ndarray, xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray, str | None]:
@@ -368,26 +391,32 @@ class SafetySupervisor:
         xyz_base = np.asarray(self._fk(base), dtype=float)
         descent_m_s = (xyz_base[2] - xyz[2]) * cfg.command_rate_hz
         surface, what = self._surface_below(xyz)
-        height = max(0.0, min(xyz_base[2], xyz[2]) - surface)
+        height = max(0.0, min(xyz_base[2], xyz[2]) - cfg.hand_below_tcp_m - surface)
         allowed = cfg.slow_speed_m_s + (cfg.max_speed_m_s - cfg.slow_speed_m_s) * min(1.0, height / cfg.slow_zone_m)
+        pressed = self._force_up_n > cfg.contact_force_n
+        if pressed:
+            allowed = 0.0  # pressing on something: going further down only pushes harder
         if descent_m_s <= allowed * (1.0 + _ROUNDING):
             return q, xyz, None
         q = base + (allowed / descent_m_s) * (q - base)
-        note = (f"descending at {descent_m_s:.2f} m/s {height:.3f} m above {what}: "
-                f"slowed to {allowed:.2f} m/s")
+        if pressed:
+            note = (f"descending while the hand is pushed up with {self._force_up_n:.1f} N "
+                    f"(over {cfg.contact_force_n:g} N): held")
+        else:
+            note = f"descending at {descent_m_s:.2f} m/s {height:.3f} m above {what}: slowed to {allowed:.2f} m/s"
         return q, np.asarray(self._fk(q), dtype=float), note
 
     def _surface_below(self, xyz: np.ndarray) -> tuple[float, str]:
-        """Height of the highest surface under the end effector [m], and what it is.
+        """Height of the highest surface under the hand's lowest point [m], and what it is.
 
-        An obstacle the end effector is inside (reaching into a bowl, holding an object) is not
-        under it: the hand is meant to be there.
+        An obstacle that point is inside (reaching into a bowl, holding an object) is not under
+        it: the hand is meant to be there.
         """
         surface, what = self.config.table_z_m, "the table"
         boxes = self._obstacles
         if boxes.size:
             over = (np.all(boxes[:, 0, :2] <= xyz[:2], axis=1) & np.all(xyz[:2] <= boxes[:, 1, :2], axis=1)
-                    & (boxes[:, 1, 2] <= xyz[2]))
+                    & (boxes[:, 1, 2] <= xyz[2] - self.config.hand_below_tcp_m))
             if np.any(over) and np.max(boxes[over, 1, 2]) > surface:
                 surface, what = float(np.max(boxes[over, 1, 2])), "an obstacle"
         return surface, what

@@ -1,0 +1,154 @@
+"""A node that watches what reaches the robot and injects faults: for fault tests and the safety benchmark.
+
+It records, with their arrival time on the steady clock, every message on the robot's command
+topics, the supervisor's status, the joint states, the wrist force and the controller's heartbeat;
+and it publishes what a fault or a person would: an e-stop, a wrench reading, stray controller and
+gripper commands, and trajectories for the controller. It runs in its own rclpy context and
+thread, so it can live in a pytest or benchmark process beside other ROS code.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import rclpy
+from geometry_msgs.msg import WrenchStamped
+from rclpy.action import ActionClient
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64MultiArray, String
+from std_srvs.srv import Trigger
+
+from griptalk.robot import PANDA_JOINTS
+from griptalk.ros import qos
+from griptalk.ros.waiting import wait_for
+from griptalk_interfaces.action import FollowTrajectory
+from griptalk_interfaces.msg import GripperCommand, SafetyStatus
+
+# Keep every message: a reader that drops one could miss a command forwarded after a stop.
+_RECORD = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST)
+_HISTORY = 20000  # samples kept per recorded topic (minutes at 100 Hz)
+
+
+@dataclass(frozen=True)
+class Sample:
+    t: float  # arrival time [s, time.monotonic]
+    value: object  # the message's numbers as a tuple, or the message itself (safety/status)
+
+
+class SafetyProbe:
+    def __init__(self, name: str = "safety_probe") -> None:
+        self.context = rclpy.Context()
+        rclpy.init(context=self.context)
+        self.node = rclpy.create_node(name, context=self.context)
+        self.lock = threading.Lock()
+        self.arm_commands: deque[Sample] = deque(maxlen=_HISTORY)  # 7 joint positions
+        self.gripper_commands: deque[Sample] = deque(maxlen=_HISTORY)  # width, force
+        self.joints: deque[Sample] = deque(maxlen=_HISTORY)  # 7 positions then 7 velocities
+        self.forces: deque[Sample] = deque(maxlen=_HISTORY)  # (|force|,)
+        self.controller_commands: deque[Sample] = deque(maxlen=_HISTORY)  # () : only the arrival counts
+        self.statuses: deque[Sample] = deque(maxlen=_HISTORY)  # SafetyStatus messages
+        n = self.node
+        n.create_subscription(Float64MultiArray, "arm_controller/commands",
+                              lambda m: self._add(self.arm_commands, tuple(m.data)), _RECORD)
+        n.create_subscription(Float64MultiArray, "gripper_controller/commands",
+                              lambda m: self._add(self.gripper_commands, tuple(m.data)), _RECORD)
+        n.create_subscription(JointState, "joint_states", self._on_joint_state, _RECORD)
+        n.create_subscription(WrenchStamped, "wrist/wrench", self._on_wrench, _RECORD)
+        n.create_subscription(JointState, "controller/command",
+                              lambda _m: self._add(self.controller_commands, ()), _RECORD)
+        n.create_subscription(SafetyStatus, "safety/status", lambda m: self._add(self.statuses, m), qos.LATCHED)
+        self.estop_pub = n.create_publisher(String, "safety/estop", 10)
+        self.wrench_pub = n.create_publisher(WrenchStamped, "wrist/wrench", qos.STATE)
+        self.command_pub = n.create_publisher(JointState, "controller/command", qos.COMMAND)
+        self.gripper_pub = n.create_publisher(GripperCommand, "gripper/command", qos.COMMAND)
+        self.reset_client = n.create_client(Trigger, "safety/reset")
+        self.follow_client = ActionClient(n, FollowTrajectory, "controller/follow_trajectory")
+        self.executor = SingleThreadedExecutor(context=self.context)
+        self.executor.add_node(n)
+        self._spinner = threading.Thread(target=self.executor.spin, name=f"{name}-spin", daemon=True)
+        self._spinner.start()
+
+    # ---- recording ----------------------------------------------------------------------
+
+    def _add(self, store: deque, value: object) -> None:
+        sample = Sample(time.monotonic(), value)
+        with self.lock:
+            store.append(sample)
+
+    def _on_joint_state(self, msg: JointState) -> None:
+        names = list(msg.name)
+        try:
+            idx = [names.index(j) for j in PANDA_JOINTS]
+            values = [msg.position[i] for i in idx] + [msg.velocity[i] for i in idx]
+        except (ValueError, IndexError):
+            return  # not the arm's state: nothing the supervisor would use either
+        self._add(self.joints, tuple(values))
+
+    def _on_wrench(self, msg: WrenchStamped) -> None:
+        f = msg.wrench.force
+        self._add(self.forces, (float(np.linalg.norm([f.x, f.y, f.z])),))
+
+    def since(self, store: deque, t: float) -> list[Sample]:
+        """The samples of `store` that arrived at or after t, oldest first."""
+        with self.lock:
+            return [s for s in store if s.t >= t]
+
+    def latest(self, store: deque) -> Sample | None:
+        with self.lock:
+            return store[-1] if store else None
+
+    @property
+    def status(self) -> SafetyStatus | None:
+        latest = self.latest(self.statuses)
+        return None if latest is None else latest.value
+
+    @property
+    def q(self) -> np.ndarray | None:
+        """The latest measured arm joint positions [rad]."""
+        sample = self.latest(self.joints)
+        return None if sample is None else np.array(sample.value[:len(PANDA_JOINTS)])
+
+    # ---- injecting ------------------------------------------------------------------------
+
+    def estop(self, reason: str) -> float:
+        """Press the e-stop; the steady-clock time just before it went out."""
+        t = time.monotonic()
+        self.estop_pub.publish(String(data=reason))
+        return t
+
+    def wrench(self, force_xyz) -> float:
+        msg = WrenchStamped()
+        msg.header.stamp = self.node.get_clock().now().to_msg()
+        msg.wrench.force.x, msg.wrench.force.y, msg.wrench.force.z = (float(v) for v in force_xyz)
+        t = time.monotonic()
+        self.wrench_pub.publish(msg)
+        return t
+
+    def controller_command(self, names, positions) -> None:
+        self.command_pub.publish(JointState(name=list(names), position=[float(v) for v in positions]))
+
+    def gripper_command(self, width_m: float, force_n: float) -> None:
+        self.gripper_pub.publish(GripperCommand(width_m=float(width_m), max_force_n=float(force_n)))
+
+    def reset(self, timeout_s: float) -> tuple[bool, str] | None:
+        """Call safety/reset: (success, message), or None if nothing answered in time."""
+        if not self.reset_client.wait_for_service(timeout_sec=timeout_s):
+            return None
+        response = wait_for(self.reset_client.call_async(Trigger.Request()), timeout_s)
+        return None if response is None else (response.success, response.message)
+
+    def close(self) -> None:
+        self.executor.shutdown(timeout_sec=2.0)
+        self.node.destroy_node()
+        rclpy.try_shutdown(context=self.context)
+
+    def __enter__(self) -> SafetyProbe:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,98 @@
+"""Fault injection with real nodes on real topics: sim, safety_supervisor and controller as separate processes.
+
+Every case must end with the arm stopped, nothing forwarded after the latch (the supervisor's own
+hold commands are told apart by value: see griptalk.ros.fault_cases), and a clear reason in
+safety/status. The cases share one graph and run in file order; each starts by bringing the arm to
+a known pose with the latch cleared.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from griptalk.ros.fault_cases import CASES, FaultOutcome
+from griptalk.ros.fault_rig import FaultRig
+
+pytestmark = pytest.mark.graph
+
+
+@pytest.fixture(scope="module")
+def rig(module_ros_env, tmp_path_factory):
+    with FaultRig(tmp_path_factory.mktemp("fault_logs")) as rig:
+        yield rig
+
+
+@pytest.fixture(scope="module")
+def rng():
+    return np.random.default_rng(6)
+
+
+def assert_latched_and_held(outcome: FaultOutcome, reason: str) -> None:
+    assert outcome.state == "stopped", outcome
+    assert reason in outcome.reason, outcome.reason
+    assert outcome.hold_seen, outcome
+    assert outcome.commands_after_latch == 0 and outcome.forwarded_after_latch == 0, outcome
+    assert outcome.arm_stopped, outcome
+
+
+def test_estop_mid_trajectory_holds_the_arm_until_reset(rig, rng):
+    outcome = CASES["estop_mid_trajectory"](rig, rng)
+    assert_latched_and_held(outcome, "e-stop from fault test")
+    assert outcome.reset_after[0], outcome.reset_after
+    assert outcome.passed, outcome.failures
+
+
+def test_a_force_spike_latches_at_once(rig, rng):
+    outcome = CASES["force_spike"](rig, rng)
+    assert_latched_and_held(outcome, "over the peak limit")
+    assert outcome.reset_after[0], outcome.reset_after  # the spike is over: the cause has gone
+    assert outcome.passed, outcome.failures
+
+
+def test_a_reference_outside_the_fence_stops_the_arm_at_the_fence(rig, rng):
+    outcome = CASES["reference_outside_fence"](rig, rng)
+    assert outcome.state == "limited" and "leaves the fence" in outcome.reason, outcome
+    assert outcome.commands_after_latch == 0, "a command beyond the fence reached the robot"
+    assert outcome.arm_stopped
+    assert outcome.passed, outcome.failures
+
+
+def test_garbage_commands_never_reach_the_robot_and_each_refusal_says_why(rig, rng):
+    outcome = CASES["garbage_commands"](rig, rng)
+    assert outcome.commands_after_latch == 0, "garbage reached the robot's command topics"
+    assert outcome.state == "limited" and "gripper force" in outcome.reason, outcome
+    assert outcome.arm_stopped
+    assert outcome.passed, outcome.failures  # every refusal reported and counted
+
+
+def test_a_killed_controller_latches_and_reset_waits_for_a_new_one(rig, rng):
+    outcome = CASES["controller_killed"](rig, rng)
+    assert_latched_and_held(outcome, "no controller command")
+    assert not outcome.reset_during_cause[0] and "controller is silent" in outcome.reset_during_cause[1]
+    assert outcome.reset_after[0], outcome.reset_after
+    assert outcome.passed, outcome.failures
+
+
+def test_a_frozen_controller_latches_and_reset_waits_until_it_speaks(rig, rng):
+    outcome = CASES["controller_frozen"](rig, rng)
+    assert_latched_and_held(outcome, "no controller command")
+    assert not outcome.reset_during_cause[0] and "controller is silent" in outcome.reset_during_cause[1]
+    assert outcome.reset_after[0], outcome.reset_after
+    assert outcome.passed, outcome.failures
+
+
+def test_stale_joint_states_latch_and_the_arm_settles_at_the_hold(rig, rng):
+    outcome = CASES["stale_joint_states"](rig, rng)
+    assert_latched_and_held(outcome, "no joint state")
+    assert not outcome.reset_during_cause[0] and "not fresh" in outcome.reset_during_cause[1]
+    assert outcome.reset_after[0], outcome.reset_after
+    assert outcome.passed, outcome.failures
+
+
+def test_pressing_into_the_table_goes_no_deeper_once_touching(rig, rng):
+    outcome = CASES["press_into_table"](rig, rng)
+    assert outcome.state == "limited" and "pushed up" in outcome.reason, outcome
+    assert outcome.commands_after_latch == 0, "a command deeper into the table reached the robot"
+    assert outcome.arm_stopped
+    assert outcome.force_peak_n <= rig.params["force_limit_n"] + 10.0, outcome.force_peak_n
+    assert outcome.passed, outcome.failures
