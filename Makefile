@@ -15,9 +15,10 @@ $(PY):
 	python3 -m venv $(VENV)
 
 # torch first, from the CPU build: a plain dependency on torch would pull CUDA.
-$(VENV)/.deps: requirements.txt constraints.txt | $(PY)
+$(VENV)/.deps: requirements.txt requirements-nodeps.txt constraints.txt | $(PY)
 	$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0
 	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -r requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -r requirements-nodeps.txt
 	touch $@
 
 $(VENV)/.interfaces: $(VENV)/.deps $(INTERFACES) ros2_ws/build_interfaces.sh

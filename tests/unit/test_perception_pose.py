@@ -81,3 +81,17 @@ def test_symmetric_yaw():
 def test_too_few_points_are_rejected():
     with pytest.raises(ValueError):
         fit_box(np.zeros((2, 3)))
+
+
+def test_a_cabinet_with_its_drawer_out_gives_the_cabinet_and_the_opening():
+    from griptalk.perception.pose import BoxFit, cabinet_pose
+
+    # Cabinet (0.20 deep) at x = 0.62 facing -x, drawer 0.12 out: the footprint spans x 0.40..0.72.
+    seen = BoxFit(np.array([0.56, 0.30, 0.06]), 0.0, np.array([0.32, 0.30, 0.12]), 1.0)
+    centre, size, opening = cabinet_pose(seen, np.pi, np.array([0.32, 0.30, 0.12]), 0.20)
+    np.testing.assert_allclose(centre, [0.62, 0.30, 0.06], atol=1e-9)
+    np.testing.assert_allclose(size, [0.20, 0.30, 0.12])
+    assert opening == pytest.approx(0.12)
+    assert cabinet_pose(seen, np.pi, np.array([0.19, 0.30, 0.12]), 0.20)[2] == 0.0
+    with pytest.raises(ValueError):
+        cabinet_pose(seen, np.pi, np.array([0.32, 0.30, 0.12]), 0.0)

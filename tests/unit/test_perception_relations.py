@@ -70,3 +70,16 @@ def test_on_uses_the_rotated_footprint():
 def test_bad_config_is_rejected():
     with pytest.raises(ValueError):
         RelationConfig(near_gap_m=-0.1)
+
+
+def test_an_object_in_the_open_drawer_is_inside_it():
+    # A cabinet at x = 0.62 whose front faces the robot (yaw 180 deg), its drawer 0.15 m out.
+    drawer = SceneObject("drawer", "drawer", "", np.array([0.62, 0.30, 0.06]), np.pi, np.array([0.20, 0.30, 0.12]))
+    in_tray = obj("a", "cube", 0.45, 0.30, 0.0425, CUBE)  # in front of the cabinet, on the tray's floor
+    on_table = obj("b", "cube", 0.45, 0.30, 0.0225, CUBE)
+    rel = {(r.subject, r.relation, r.object) for r in compute_relations([drawer, in_tray], CONFIG, 0.15)}
+    assert ("a", "inside_drawer", "drawer") in rel and ("a", "in", "drawer") not in rel
+    assert support_relation(in_tray, drawer, CONFIG, drawer_opening_m=0.0) == ""  # closed: nothing out there
+    assert support_relation(on_table, drawer, CONFIG, drawer_opening_m=0.0) == ""
+    on_top = obj("c", "cube", 0.62, 0.30, 0.1425, CUBE)
+    assert support_relation(on_top, drawer, CONFIG, drawer_opening_m=0.15) == "on"

@@ -9,6 +9,7 @@ import importlib
 from types import ModuleType
 
 SUITES: dict[str, str] = {
+    "perception": "griptalk.bench.perception",
     "control": "griptalk.bench.control",
     "grasp": "griptalk.bench.grasp",
     "planner": "griptalk.bench.planner",

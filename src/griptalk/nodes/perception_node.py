@@ -12,6 +12,7 @@ from sensor_msgs.msg import CameraInfo, Image
 from visualization_msgs.msg import MarkerArray
 
 from griptalk.perception.annotate import annotate
+from griptalk.perception.detector import DEFAULT_WEIGHTS, Detector, DetectorConfig
 from griptalk.perception.pipeline import PerceptionConfig, PerceptionPipeline
 from griptalk.ros import qos
 from griptalk.ros.calibration import CAMERA_PARAMS, camera_from_params
@@ -25,6 +26,9 @@ from griptalk_interfaces.msg import SceneGraph
 PARAMS = [
     Param("base_frame", "base_link", "frame of the published scene graph"),
     Param("publish_annotated_image", True, "publish perception/annotated_image (costs ~5 ms a frame)"),
+    Param("use_detector", True, "classify objects with the trained YOLO detector (false: by their geometry only)"),
+    Param("detector_weights", "", "detector checkpoint file; empty: the weights shipped with the package"),
+    Param("detector_min_confidence", 0.3, "detections below this confidence [0-1] are ignored", 0.01, 0.99),
 ] + CAMERA_PARAMS
 
 
@@ -33,7 +37,12 @@ class PerceptionNode(Node):
         super().__init__("perception")
         self.p = declare_all(self, PARAMS)
         self.calibration = camera_from_params(self.p)  # extrinsics; intrinsics come from camera_info
-        self.pipeline = PerceptionPipeline(PerceptionConfig())
+        detector = None
+        if self.p["use_detector"]:
+            # One torch thread: more collapse under load on a small machine.
+            detector = Detector(DetectorConfig(weights=self.p["detector_weights"] or str(DEFAULT_WEIGHTS),
+                                               min_confidence=self.p["detector_min_confidence"], torch_threads=1))
+        self.pipeline = PerceptionPipeline(PerceptionConfig(), detector)
         self.info: CameraInfo | None = None
         self.pending: dict[tuple[int, int], dict[str, Image]] = {}
         self.scene_pub = self.create_publisher(SceneGraph, "perception/scene_graph", qos.LATCHED)

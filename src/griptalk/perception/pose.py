@@ -132,3 +132,18 @@ def object_yaw_and_size(box: BoxFit, symmetry_order: int, facing_xy=None) -> tup
         size[[0, 1]] = size[[1, 0]]
     return wrap_angle(box.yaw_rad + quarter_turns * np.pi / 2, 2 * np.pi), size
 
+
+
+def cabinet_pose(box: BoxFit, yaw_rad: float, size: np.ndarray, depth_m: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """(centre, size, drawer opening [m]) of a cabinet whose front faces `yaw_rad`.
+
+    `box` and `size` (along the front's axis first, from `object_yaw_and_size`) span the cabinet
+    and its pulled-out drawer: the back is where the cabinet ends, the cabinet is `depth_m` deep,
+    and whatever lies beyond its front is the opening.
+    """
+    if depth_m <= 0.0:
+        raise ValueError(f"depth_m must be > 0, got {depth_m}")
+    forward = np.array([np.cos(yaw_rad), np.sin(yaw_rad), 0.0])
+    back = box.center - forward * size[0] / 2.0
+    opening = max(0.0, float(size[0]) - depth_m)
+    return back + forward * depth_m / 2.0, np.array([depth_m, size[1], size[2]]), opening

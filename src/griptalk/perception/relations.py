@@ -5,6 +5,8 @@ Seen from the robot, which faces +x in its base frame:
 - `behind` / `in_front_of`: larger / smaller x (farther from / closer to the robot);
 - `on`: the subject's centre is over the object's footprint and its bottom rests on the object's top;
 - `in`: as `on`, but the object is a container and the subject's bottom is below its rim;
+- `inside_drawer`: the subject's centre is over the drawer's tray (the cabinet's footprint stretched
+  forward by the opening) and its bottom is below the cabinet's top;
 - `near`: the footprints (approximated by discs) are less than `near_gap_m` apart.
 Directional relations need a separation of at least `direction_margin_m` along their axis and are
 not stated between objects that are on / in one another. Every directional relation is listed in
@@ -22,6 +24,7 @@ from griptalk.types import Relation, SceneObject
 @dataclass(frozen=True)
 class RelationConfig:
     container_classes: tuple[str, ...] = ("bowl", "box", "mug")
+    drawer_class: str = "drawer"
     direction_margin_m: float = 0.03
     near_gap_m: float = 0.08
     support_tolerance_m: float = 0.015  # |subject bottom - object top| for `on`
@@ -33,22 +36,30 @@ class RelationConfig:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
 
 
-def _over_footprint(subject: SceneObject, obj: SceneObject, margin_m: float) -> bool:
+def _over_footprint(subject: SceneObject, obj: SceneObject, margin_m: float, forward_m: float = 0.0) -> bool:
+    """Whether the subject's centre is over the object's footprint, stretched `forward_m` along its +x."""
     c, s = np.cos(obj.yaw), np.sin(obj.yaw)
     dx, dy = subject.position[:2] - obj.position[:2]
     local = np.array([c * dx + s * dy, -s * dx + c * dy])
-    return bool(np.all(np.abs(local) <= obj.size[:2] / 2.0 + margin_m))
+    half = obj.size[:2] / 2.0 + margin_m
+    return bool(-half[0] <= local[0] <= half[0] + forward_m and abs(local[1]) <= half[1])
 
 
 def _bottom_z(o: SceneObject) -> float:
     return float(o.position[2] - o.size[2] / 2.0)
 
 
-def support_relation(subject: SceneObject, obj: SceneObject, config: RelationConfig) -> str:
-    """"in", "on" or "" for the subject resting in / on the object."""
-    if subject.id == obj.id or not _over_footprint(subject, obj, config.footprint_margin_m):
+def support_relation(subject: SceneObject, obj: SceneObject, config: RelationConfig,
+                     drawer_opening_m: float = 0.0) -> str:
+    """"in", "on", "inside_drawer" or "" for the subject resting in / on the object."""
+    if subject.id == obj.id:
         return ""
     bottom, top = _bottom_z(subject), obj.top_z
+    if obj.object_class == config.drawer_class and bottom < top - config.support_tolerance_m:
+        inside = _over_footprint(subject, obj, config.footprint_margin_m, drawer_opening_m)
+        return "inside_drawer" if inside else ""
+    if not _over_footprint(subject, obj, config.footprint_margin_m):
+        return ""
     if obj.object_class in config.container_classes:
         return "in" if bottom <= top + config.support_tolerance_m else ""
     if abs(bottom - top) <= config.support_tolerance_m:
@@ -56,12 +67,13 @@ def support_relation(subject: SceneObject, obj: SceneObject, config: RelationCon
     return ""
 
 
-def compute_relations(objects: list[SceneObject], config: RelationConfig) -> list[Relation]:
+def compute_relations(objects: list[SceneObject], config: RelationConfig,
+                      drawer_opening_m: float = 0.0) -> list[Relation]:
     relations: list[Relation] = []
     stacked: set[frozenset] = set()
     for a in objects:
         for b in objects:
-            kind = support_relation(a, b, config) if a is not b else ""
+            kind = support_relation(a, b, config, drawer_opening_m) if a is not b else ""
             if kind:
                 relations.append(Relation(a.id, kind, b.id))
                 stacked.add(frozenset((a.id, b.id)))

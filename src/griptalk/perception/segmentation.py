@@ -108,11 +108,16 @@ def _far_side_of_depth_jumps(depth: np.ndarray, jump_m: float) -> np.ndarray:
     return edge
 
 
-def segment(rgb: np.ndarray, depth: np.ndarray, camera: CameraModel, config: SegmentationConfig) -> list[Blob]:
-    """Object blobs of one frame, each with its pixels, base-frame points and colours."""
+def segment(rgb: np.ndarray, depth: np.ndarray, camera: CameraModel, config: SegmentationConfig,
+            points: np.ndarray | None = None) -> list[Blob]:
+    """Object blobs of one frame, each with its pixels, base-frame points and colours.
+
+    `points`: the frame's `base_frame_points`, when the caller has them already.
+    """
     if rgb.shape != (camera.height, camera.width, 3) or rgb.dtype != np.uint8:
         raise ValueError(f"rgb must be uint8 of shape {(camera.height, camera.width, 3)}, got {rgb.dtype} {rgb.shape}")
-    points = base_frame_points(depth, camera)
+    if points is None:
+        points = base_frame_points(depth, camera)
     mask = foreground_mask(points, depth, config).astype(np.uint8)
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     count, labels = cv2.connectedComponents(mask, connectivity=8)
