@@ -65,7 +65,11 @@ def run_bench(args) -> int:
     if episodes < 1 or args.seed < 0:
         raise UsageError("--episodes must be >= 1 and --seed >= 0")
     start = time.monotonic()
-    metrics = suite.run(episodes, args.seed)
+    try:
+        metrics = suite.run(episodes, args.seed)
+    except RuntimeError as e:  # the rig broke (a node died, a deadline passed): say so, no traceback
+        print(f"error: the {args.suite} benchmark could not finish: {e}", file=sys.stderr)
+        return 1
     result = {"suite": args.suite, "episodes": episodes, "seed": args.seed, "metrics": metrics,
               "seconds": round(time.monotonic() - start, 2)}
     if args.json:
