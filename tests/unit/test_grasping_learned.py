@@ -1,12 +1,13 @@
 """The learned grasp predictor's input (height map, grasp patches), sampler, metrics and model."""
 import numpy as np
 import pytest
+import torch
 
 from griptalk.camera import CameraModel
 from griptalk.grasping.heightmap import (CHANNELS, FEATURES, PATCH_CELLS, RELATIVE_SCALE_M, HeightMap,
                                          grasp_patches, object_window, window_camera)
 from griptalk.grasping.metrics import roc_auc, top1_precision
-from griptalk.grasping.model import DEFAULT_WEIGHTS, GraspPredictor
+from griptalk.grasping.model import DEFAULT_WEIGHTS, GraspNet, GraspPredictor, save_weights
 from griptalk.grasping.sampler import sample_candidates
 from griptalk.robot import GRIPPER_MAX_WIDTH_M
 from griptalk.skills.grasps import MIN_TCP_Z_M, GraspCandidate, grasp_candidates
@@ -125,3 +126,17 @@ def test_shipped_predictor_scores_candidates_from_depth():
 def test_missing_weights_say_how_to_train(tmp_path):
     with pytest.raises(FileNotFoundError, match="griptalk.grasping.train"):
         GraspPredictor(tmp_path / "none.pt")
+
+
+def test_weights_of_another_layout_or_architecture_are_refused(tmp_path):
+    save_weights(GraspNet(), tmp_path / "net.pt", {})
+    assert GraspPredictor(tmp_path / "net.pt").predict(np.zeros((0, CHANNELS, PATCH_CELLS, PATCH_CELLS)),
+                                                       np.zeros((0, len(FEATURES)))).shape == (0,)
+    saved = torch.load(tmp_path / "net.pt", weights_only=True)
+    torch.save({**saved, "channels": CHANNELS - 1}, tmp_path / "layout.pt")
+    with pytest.raises(ValueError, match="patch layout"):
+        GraspPredictor(tmp_path / "layout.pt")
+    saved["state_dict"].pop("head.0.bias")
+    torch.save(saved, tmp_path / "architecture.pt")
+    with pytest.raises(ValueError, match="architecture"):
+        GraspPredictor(tmp_path / "architecture.pt")

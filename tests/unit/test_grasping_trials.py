@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from griptalk.grasping import dataset
 from griptalk.grasping.generate import generate
 from griptalk.grasping.heightmap import CHANNELS, PATCH_CELLS
 from griptalk.grasping.trials import GraspTrials, kind_names
@@ -49,7 +50,10 @@ def test_held_out_shapes_are_not_trained_on():
 def test_generation_is_reproducible(trials):
     a = generate(1, seed=7, held_out=True, trials=trials)
     b = generate(1, seed=7, held_out=True, trials=trials)
-    assert a["patches"].shape[1:] == (CHANNELS, PATCH_CELLS, PATCH_CELLS)
-    assert len(a["label"]) == len(a["features"]) == len(a["kind"]) > 0
+    patches, features = dataset.inputs(a)
+    assert patches.shape[1:] == (CHANNELS, PATCH_CELLS, PATCH_CELLS)
+    assert len(a["label"]) == len(features) == len(a["kind"]) == len(a["position"]) > 0
+    assert len(a["map_heights"]) == 1 and np.all(a["placement"] == 0)
     np.testing.assert_array_equal(a["label"], b["label"])
-    np.testing.assert_array_equal(a["patches"], b["patches"])
+    np.testing.assert_array_equal(a["map_heights"], b["map_heights"])
+    np.testing.assert_array_equal(patches, dataset.inputs(b)[0])

@@ -1,6 +1,6 @@
 """Generate grasp-trial data: the predictor's input for each tried grasp, labelled by its outcome.
 
-    python -m griptalk.grasping.generate --placements 100 --seed 0 --out runs/grasp_data/train.npz
+    python -m griptalk.grasping.generate --placements 100 --seed 10 --out runs/grasp_data/train_s10.npz
     python -m griptalk.grasping.generate --placements 40 --seed 1 --held-out --out runs/grasp_data/test.npz
 
 Each placement stands one object on the table (training: scene types and random shapes 000-799;
@@ -8,8 +8,8 @@ Each placement stands one object on the table (training: scene types and random 
 candidates and `BROAD_PER_PLACEMENT` of the broad sampler's (see trials.py for how a trial runs).
 Candidates out of the arm's reach are dropped. The same seed gives the same data.
 
-The file holds, per trial: patches (N, 2, P, P) float16, features (N, F), label (N,) 0/1,
-placement (N,) index, kind (N,) object kind, nominal (N,) bool, heuristic (N,) the hand-written score.
+The file holds each placement's height map and each trial's candidate and outcome (see
+dataset.py); the training command builds the patches from them.
 """
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from griptalk.grasping import heuristic
-from griptalk.grasping.heightmap import grasp_patches
+from griptalk.grasping.dataset import MAP_KEYS, TRIAL_KEYS
+from griptalk.grasping.heightmap import CELL_M
 from griptalk.grasping.sampler import sample_candidates
 from griptalk.grasping.trials import SCENE_TYPES, GraspTrials, kind_names
 from griptalk.skills.grasps import grasp_candidates
@@ -42,14 +43,13 @@ def pick_kind(rng: np.random.Generator, held_out: bool) -> str:
 
 def generate(placements: int, seed: int, held_out: bool = False, trials: GraspTrials | None = None,
              progress=None) -> dict[str, np.ndarray]:
-    """Run the trials of `placements` placements; arrays as described in the module's docstring."""
+    """Run the trials of `placements` placements; arrays as dataset.py describes them."""
     if placements < 1:
         raise ValueError(f"placements must be >= 1, got {placements}")
     rng = np.random.default_rng(seed)
     own = trials is None
     trials = trials or GraspTrials()
-    rows: dict[str, list] = {k: [] for k in ("patches", "features", "label", "placement", "kind", "nominal",
-                                             "heuristic")}
+    rows: dict[str, list] = {k: [] for k in MAP_KEYS + TRIAL_KEYS}
     try:
         for index in range(placements):
             p = trials.place(pick_kind(rng, held_out), rng)
@@ -60,11 +60,14 @@ def generate(placements: int, seed: int, held_out: bool = False, trials: GraspTr
             if not kept:
                 continue
             chosen = [candidates[i] for i in kept]
-            patches, features = grasp_patches(p.height_map, chosen)
-            rows["patches"].append(patches.astype(np.float16))
-            rows["features"].append(features)
+            rows["placement"].append(np.full(len(kept), len(rows["map_origin"]), dtype=np.int32))
+            rows["map_heights"].append(p.height_map.heights[None].astype(np.float16))
+            rows["map_seen"].append(p.height_map.seen[None])
+            rows["map_origin"].append(p.height_map.origin[None])
+            rows["position"].append(np.array([c.position for c in chosen]))
+            rows["yaw"].append(np.array([c.yaw for c in chosen]))
+            rows["width"].append(np.array([c.width_m for c in chosen]))
             rows["label"].append(np.array([outcomes[i] for i in kept], dtype=np.uint8))
-            rows["placement"].append(np.full(len(kept), index, dtype=np.int32))
             rows["kind"].append(np.array([p.kind] * len(kept)))
             rows["nominal"].append(np.array([i < len(nominal) for i in kept]))
             rows["heuristic"].append(heuristic.score(p.perceived, chosen).astype(np.float32))
@@ -75,7 +78,7 @@ def generate(placements: int, seed: int, held_out: bool = False, trials: GraspTr
             trials.close()
     if not rows["label"]:
         raise RuntimeError("no reachable grasp in any placement")
-    return {k: np.concatenate(v) for k, v in rows.items()}
+    return {"cell_m": np.float64(CELL_M), **{k: np.concatenate(v) for k, v in rows.items()}}
 
 
 def main(argv=None) -> int:

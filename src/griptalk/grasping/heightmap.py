@@ -12,7 +12,8 @@ The same code builds the input in data generation (from a rendered depth window)
   channel says they were not seen.
 - `grasp_patches`: per candidate, `PATCH_CELLS` x `PATCH_CELLS` cells of the height map sampled on a
   grid centred on the grasp and turned with it (rows along the hand's x axis, columns along the
-  closing direction), heights relative to the TCP; plus the gripper's parameters as features.
+  closing direction): heights relative to the TCP, which cells were seen, and where the open
+  fingers come down; plus the gripper's parameters as features.
 """
 from __future__ import annotations
 
@@ -36,7 +37,11 @@ RELATIVE_CLIP_M = (-0.05, 0.10)
 RELATIVE_SCALE_M = 0.05
 FEATURES = ("width", "tcp_height")  # gripper parameters beside the patch
 FEATURE_SCALE_M = np.array([GRIPPER_MAX_WIDTH_M, 0.10])
-CHANNELS = 2  # relative height, seen
+CHANNELS = 3  # relative height, seen, fingers
+# The fingers' footprint beside the opening: along the hand's x axis, and beyond the opening's edge.
+FINGER_HALF_LENGTH_M = 0.011
+FINGER_THICKNESS_M = 0.010
+REMAP_COLUMNS = 1024  # cv2.remap takes at most 32767 rows and columns: points are laid out in rows this long
 
 
 def object_window(camera: CameraModel, obj: SceneObject, region_m: float = REGION_M) -> tuple[int, int, int, int]:
@@ -75,6 +80,17 @@ class HeightMap:
     origin: np.ndarray  # (2,) base-frame x, y of cell (0, 0)'s centre [m]
     cell_m: float = CELL_M
 
+    def __post_init__(self) -> None:
+        self.heights = np.asarray(self.heights, dtype=np.float32)
+        self.seen = np.asarray(self.seen, dtype=bool)
+        self.origin = np.asarray(self.origin, dtype=float).reshape(2)
+        if self.heights.ndim != 2 or self.heights.shape != self.seen.shape:
+            raise ValueError(f"HeightMap: heights {self.heights.shape} and seen {self.seen.shape} "
+                             f"must be one 2-D shape")
+        if not self.cell_m > 0.0:
+            raise ValueError(f"HeightMap: cell_m must be > 0, got {self.cell_m}")
+        self._image = np.dstack([self.heights, self.seen.astype(np.float32)])  # what sample() interpolates
+
     @classmethod
     def from_depth(cls, depth: np.ndarray, camera: CameraModel, centre_xy, region_m: float = REGION_M,
                    cell_m: float = CELL_M) -> "HeightMap":
@@ -106,47 +122,56 @@ class HeightMap:
 
     def sample(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Bilinear heights and seen-fractions at base-frame points (..., 2); outside the map: table, unseen."""
-        f = (np.asarray(xy, dtype=float) - self.origin) / self.cell_m
-        n = self.heights.shape[0]
-        i0 = np.floor(f).astype(int)
-        t = f - i0
-        heights = np.zeros(f.shape[:-1])
-        seen = np.zeros(f.shape[:-1])
-        seen_f = self.seen.astype(float)
-        for di in (0, 1):
-            for dj in (0, 1):
-                i, j = i0[..., 0] + di, i0[..., 1] + dj
-                w = (t[..., 0] if di else 1.0 - t[..., 0]) * (t[..., 1] if dj else 1.0 - t[..., 1])
-                inside = (i >= 0) & (i < n) & (j >= 0) & (j < n)
-                ic, jc = np.clip(i, 0, n - 1), np.clip(j, 0, n - 1)
-                heights += np.where(inside, w * self.heights[ic, jc], 0.0)
-                seen += np.where(inside, w * seen_f[ic, jc], 0.0)
-        return heights, seen
+        xy = np.asarray(xy, dtype=float)
+        cells = ((xy.reshape(-1, 2) - self.origin) / self.cell_m).astype(np.float32)
+        rows = max(1, -(-len(cells) // REMAP_COLUMNS))
+        grid = np.full((rows * REMAP_COLUMNS, 2), -2.0, np.float32)  # the padding lies outside the map
+        grid[:len(cells)] = cells[:, ::-1]
+        out = self.sample_cells(grid.reshape(rows, REMAP_COLUMNS, 2)).reshape(-1, 2)[:len(cells)]
+        return out[:, 0].reshape(xy.shape[:-1]), out[:, 1].reshape(xy.shape[:-1])
+
+    def sample_cells(self, grid: np.ndarray) -> np.ndarray:
+        """(R, C, 2) heights and seen-fractions at (R, C, 2) float32 (column, row) cell coordinates; R, C < 32767."""
+        return cv2.remap(self._image, grid, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
 
 
 def _patch_offsets(cells: int, cell_m: float) -> np.ndarray:
-    """(cells, cells, 2) offsets in the hand frame: axis 0 along the hand's x, axis 1 along its y (closing)."""
+    """(cells * cells, 2) hand-frame offsets, row-major over the patch: [0] along the hand's x, [1] along its y."""
     s = (np.arange(cells) - (cells - 1) / 2.0) * cell_m
-    return np.stack(np.meshgrid(s, s, indexing="ij"), axis=-1)
+    return np.stack(np.meshgrid(s, s, indexing="ij"), axis=-1).reshape(-1, 2).astype(np.float32)
 
 
 _OFFSETS = _patch_offsets(PATCH_CELLS, CELL_M)
+MAX_CANDIDATES = 32766  # one cv2.remap row per candidate
 
 
 def grasp_patches(height_map: HeightMap, candidates: Sequence[GraspCandidate]) -> tuple[np.ndarray, np.ndarray]:
     """Patches (N, CHANNELS, PATCH_CELLS, PATCH_CELLS) float32 and features (N, len(FEATURES)) float32."""
-    if not candidates:
-        return (np.zeros((0, CHANNELS, PATCH_CELLS, PATCH_CELLS), np.float32),
-                np.zeros((0, len(FEATURES)), np.float32))
-    yaw = np.array([c.yaw for c in candidates])
-    centre = np.array([c.position for c in candidates])
-    # The hand's x axis is (cos, sin) and its y axis (sin, -cos) (see grasps.grasp_orientation).
-    x_axis = np.stack([np.cos(yaw), np.sin(yaw)], axis=-1)
-    y_axis = np.stack([np.sin(yaw), -np.cos(yaw)], axis=-1)
-    points = (centre[:, None, None, :2] + _OFFSETS[None, ..., 0:1] * x_axis[:, None, None, :]
-              + _OFFSETS[None, ..., 1:2] * y_axis[:, None, None, :])
-    heights, seen = height_map.sample(points)
-    relative = np.clip(heights - centre[:, 2, None, None], *RELATIVE_CLIP_M) / RELATIVE_SCALE_M
-    patches = np.stack([relative, seen], axis=1).astype(np.float32)
-    features = np.array([[c.width_m, c.position[2]] for c in candidates]) / FEATURE_SCALE_M
-    return patches, features.astype(np.float32)
+    n = len(candidates)
+    if n > MAX_CANDIDATES:
+        raise ValueError(f"grasp_patches: at most {MAX_CANDIDATES} candidates at once, got {n}")
+    patches = np.zeros((n, CHANNELS, PATCH_CELLS, PATCH_CELLS), np.float32)
+    if n == 0:
+        return patches, np.zeros((0, len(FEATURES)), np.float32)
+    params = np.array([[*c.position, c.yaw, c.width_m] for c in candidates], dtype=np.float32)
+    centre, yaw, width = params[:, :3], params[:, 3:4], params[:, 4:5]
+    cos, sin = np.cos(yaw), np.sin(yaw)
+    u, v = _OFFSETS[:, 0], _OFFSETS[:, 1]
+    # The hand's x axis is (cos, sin) and its y axis (sin, -cos) (see grasps.grasp_orientation); one row of
+    # cell coordinates (column = base y, row = base x) per candidate.
+    cell_m = np.float32(height_map.cell_m)
+    grid = np.empty((n, PATCH_CELLS * PATCH_CELLS, 2), np.float32)
+    grid[..., 0] = (centre[:, 1:2] - np.float32(height_map.origin[1]) + u * sin - v * cos) / cell_m
+    grid[..., 1] = (centre[:, 0:1] - np.float32(height_map.origin[0]) + u * cos + v * sin) / cell_m
+    sampled = height_map.sample_cells(grid).reshape(n, PATCH_CELLS, PATCH_CELLS, 2)
+    relative = patches[:, 0]
+    np.subtract(sampled[..., 0], centre[:, 2, None, None], out=relative)
+    np.clip(relative, *RELATIVE_CLIP_M, out=relative)
+    relative /= RELATIVE_SCALE_M
+    patches[:, 1] = sampled[..., 1]
+    across = np.abs(v).reshape(PATCH_CELLS, PATCH_CELLS)
+    along = np.abs(u).reshape(PATCH_CELLS, PATCH_CELLS) <= FINGER_HALF_LENGTH_M
+    half = width[:, :, None] / 2.0
+    patches[:, 2] = along & (across >= half) & (across <= half + FINGER_THICKNESS_M)
+    features = np.stack([width[:, 0], centre[:, 2]], axis=1) / FEATURE_SCALE_M.astype(np.float32)
+    return patches, features

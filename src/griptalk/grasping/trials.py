@@ -221,6 +221,8 @@ class GraspTrials:
         if self.port.move(MoveSegment("descend", descend), limit).stopped_on_force:
             return False  # the skill stops here: the hand hit the object or the table
         self.port.set_gripper(GripperSegment("close", 0.0, self.motion.grip_force_n))
+        if self.world.gripper_width() < self.skill.min_held_width_m:
+            return False  # closed on nothing: no need to lift and shake
         if self.port.move(MoveSegment("lift", lift), limit).stopped_on_force:
             return False
         top = lift[-1]

@@ -17,8 +17,8 @@ import numpy as np
 from builtin_interfaces.msg import Duration
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.node import Node
+from rclpy.task import Future
 from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
@@ -43,6 +43,8 @@ PARAMS = [
     Param("diagnostics_rate_hz", 10.0, "controller/diagnostics and controller/predicted_path rate [Hz]", 0.5, 100.0),
 ]
 
+
+FEEDBACK_EVERY = 5  # control cycles between action feedback messages
 
 def reference_from_msg(msg) -> JointReference:
     """JointTrajectory -> JointReference in PANDA_JOINTS order. Raises ValueError."""
@@ -76,17 +78,16 @@ class ControllerNode(Node):
         self.window: list[tuple[float, TrackerOutput]] = []  # (node clock, output) since the last diagnostics
         self.lock = threading.Lock()
         self.q_measured: np.ndarray | None = None
-        self.active = None  # (goal id, threading.Event, outcome dict) of the trajectory being tracked
+        self.active = None  # (goal handle, Future settled by on_cycle, outcome dict) of the tracked trajectory
         self.stop_reason = ""  # the supervisor's reason while it holds the arm
         self.command_pub = self.create_publisher(JointState, "controller/command", qos.COMMAND)
         self.path_pub = self.create_publisher(JointTrajectory, "controller/predicted_path", 1)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, "controller/diagnostics", 1)
         self.create_subscription(JointState, "joint_states", self.on_joint_state, qos.STATE)
         self.create_subscription(SafetyStatus, "safety/status", self.on_safety, qos.LATCHED)
-        self.create_timer(1.0 / self.p["rate_hz"], self.on_cycle, MutuallyExclusiveCallbackGroup())
+        self.create_timer(1.0 / self.p["rate_hz"], self.on_cycle)
         self.server = ActionServer(self, FollowTrajectory, "controller/follow_trajectory", self.execute,
-                                   goal_callback=self.on_goal, cancel_callback=lambda _: CancelResponse.ACCEPT,
-                                   callback_group=ReentrantCallbackGroup())
+                                   goal_callback=self.on_goal, cancel_callback=lambda _: CancelResponse.ACCEPT)
 
     def now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
@@ -127,16 +128,20 @@ class ControllerNode(Node):
                 # reset, commands start from where the arm is instead of an old target.
                 self.tracker.reset(self.q_measured)
                 if self.active is not None:
-                    self.active[2].update(success=False, message=self.stop_reason)
-                    self.active[1].set()
+                    self.settle(success=False, message=self.stop_reason)
+            if self.active is not None and self.active[0].is_cancel_requested:
+                self.tracker.hold(self.q_measured)
+                self.settle("canceled")
             out = self.tracker.step(self.now(), self.q_measured)
-            if self.active is not None and not self.active[1].is_set():
-                _, finished, outcome = self.active
+            if self.active is not None:
+                goal_handle, _, outcome = self.active
                 outcome.update(progress=out.progress, error=out.error_rad,
                                max_error=max(outcome.get("max_error", 0.0), out.error_rad))
                 if out.done or out.failed:
-                    outcome.update(success=out.done, message=out.failed or "reached")
-                    finished.set()
+                    self.settle(success=out.done, message=out.failed or "reached")
+                elif self.cycles % FEEDBACK_EVERY == 0:
+                    goal_handle.publish_feedback(FollowTrajectory.Feedback(progress=out.progress,
+                                                                           tracking_error_rad=out.error_rad))
         stamp = self.get_clock().now().to_msg()
         cmd = JointState(name=list(PANDA_JOINTS), position=[float(v) for v in out.command_q])
         cmd.header.stamp = stamp
@@ -179,9 +184,10 @@ class ControllerNode(Node):
         msg.header.stamp = stamp
         self.diagnostics_pub.publish(msg)
 
-    def execute(self, goal_handle):
+    async def execute(self, goal_handle):
+        """Start tracking, then wait (without blocking the executor) until on_cycle settles the goal."""
         result = FollowTrajectory.Result()
-        finished, outcome = threading.Event(), {}
+        settled, outcome = Future(), {}
         with self.lock:
             if self.q_measured is None or self.stop_reason:
                 goal_handle.abort()
@@ -194,23 +200,12 @@ class ControllerNode(Node):
                 result.message = str(e)
                 return result
             if self.active is not None:  # a newer goal preempts the running one
-                self.active[2].update(success=False, message="preempted by a newer trajectory")
-                self.active[1].set()
-            self.active = (goal_handle.goal_id, finished, outcome)
-        feedback = FollowTrajectory.Feedback()
-        while not finished.wait(0.05):
-            if goal_handle.is_cancel_requested:
-                with self.lock:
-                    self.tracker.hold(self.q_measured)
-                    self.active = None
-                goal_handle.canceled()
-                result.message = "canceled"
-                return result
-            feedback.progress, feedback.tracking_error_rad = outcome.get("progress", 0.0), outcome.get("error", 0.0)
-            goal_handle.publish_feedback(feedback)
-        with self.lock:
-            if self.active is not None and self.active[0] == goal_handle.goal_id:
-                self.active = None
+                self.settle(success=False, message="preempted by a newer trajectory")
+            self.active = (goal_handle, settled, outcome)
+        if await settled == "canceled":
+            goal_handle.canceled()
+            result.message = "canceled"
+            return result
         result.success = bool(outcome.get("success"))
         result.message = outcome.get("message", "")
         result.max_tracking_error_rad = float(outcome.get("max_error", 0.0))
@@ -220,9 +215,17 @@ class ControllerNode(Node):
             goal_handle.abort()
         return result
 
+    def settle(self, how: str = "finished", **outcome) -> None:
+        """End the active goal (call with the lock held)."""
+        _, settled, record = self.active
+        record.update(outcome)
+        settled.set_result(how)
+        self.active = None
+
 
 def main(args=None) -> int:
-    return run_node(ControllerNode, threads=2, args=args)
+    # One thread: rclpy's multi-threaded executor stalled this node's timer for seconds at a time.
+    return run_node(ControllerNode, args=args)
 
 
 if __name__ == "__main__":
