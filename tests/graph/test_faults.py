@@ -65,16 +65,9 @@ def test_garbage_commands_never_reach_the_robot_and_each_refusal_says_why(rig, r
     assert outcome.passed, outcome.failures  # every refusal reported and counted
 
 
-def test_a_killed_controller_latches_and_reset_waits_for_a_new_one(rig, rng):
-    outcome = CASES["controller_killed"](rig, rng)
-    assert_latched_and_held(outcome, "no controller command")
-    assert not outcome.reset_during_cause[0] and "controller is silent" in outcome.reset_during_cause[1]
-    assert outcome.reset_after[0], outcome.reset_after
-    assert outcome.passed, outcome.failures
-
-
-def test_a_frozen_controller_latches_and_reset_waits_until_it_speaks(rig, rng):
-    outcome = CASES["controller_frozen"](rig, rng)
+@pytest.mark.parametrize("case", ["controller_killed", "controller_frozen"])
+def test_a_silent_controller_latches_and_reset_waits_until_it_speaks(rig, rng, case):
+    outcome = CASES[case](rig, rng)
     assert_latched_and_held(outcome, "no controller command")
     assert not outcome.reset_during_cause[0] and "controller is silent" in outcome.reset_during_cause[1]
     assert outcome.reset_after[0], outcome.reset_after

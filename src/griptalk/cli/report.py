@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from griptalk.ros.conversions import step_from_msg, step_result_to_dict
+from griptalk.ros.conversions import quaternion_to_yaw, step_from_msg, step_result_to_dict
 from griptalk_sim import truth
 from griptalk_sim.truth import ObjectState
 
@@ -17,10 +17,9 @@ def states_from_response(response) -> list[ObjectState]:
     states = []
     for o in response.objects:
         p, q = o.pose.position, o.pose.orientation
-        yaw = math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
         opening = float(response.drawer_opening_m) if o.object_type == "drawer" else 0.0
         states.append(ObjectState(id=o.id, type=o.object_type, color=o.color, position=np.array([p.x, p.y, p.z]),
-                                  quaternion=np.array([q.x, q.y, q.z, q.w]), yaw=yaw, opening_m=opening))
+                                  quaternion=np.array([q.x, q.y, q.z, q.w]), yaw=quaternion_to_yaw(q), opening_m=opening))
     return states
 
 

@@ -11,7 +11,6 @@ Publishes  controller/command (sensor_msgs/JointState: position targets), every 
 from __future__ import annotations
 
 import sys
-import threading
 
 import numpy as np
 from builtin_interfaces.msg import Duration
@@ -76,7 +75,6 @@ class ControllerNode(Node):
         self.diagnostics_every = max(1, round(self.p["rate_hz"] / self.p["diagnostics_rate_hz"]))
         self.cycles = 0
         self.window: list[tuple[float, TrackerOutput]] = []  # (node clock, output) since the last diagnostics
-        self.lock = threading.Lock()
         self.q_measured: np.ndarray | None = None
         self.active = None  # (goal handle, Future settled by on_cycle, outcome dict) of the tracked trajectory
         self.stop_reason = ""  # the supervisor's reason while it holds the arm
@@ -101,15 +99,13 @@ class ControllerNode(Node):
         if not np.all(np.isfinite(q)):
             self.get_logger().warn("joint_states has non-finite arm positions: ignored", throttle_duration_sec=5.0)
             return
-        with self.lock:
-            first = self.q_measured is None
-            self.q_measured = q
-            if first:
-                self.tracker.hold(q)
+        first = self.q_measured is None
+        self.q_measured = q
+        if first:
+            self.tracker.hold(q)
 
     def on_safety(self, msg: SafetyStatus) -> None:
-        with self.lock:
-            self.stop_reason = f"safety stop: {msg.reason}" if msg.state == SafetyStatus.STATE_STOPPED else ""
+        self.stop_reason = f"safety stop: {msg.reason}" if msg.state == SafetyStatus.STATE_STOPPED else ""
 
     def on_goal(self, goal) -> GoalResponse:
         try:
@@ -120,28 +116,27 @@ class ControllerNode(Node):
         return GoalResponse.ACCEPT
 
     def on_cycle(self) -> None:
-        with self.lock:
-            if self.q_measured is None:
-                return
-            if self.stop_reason:
-                # The supervisor holds the arm: follow the measured position so that, after a
-                # reset, commands start from where the arm is instead of an old target.
-                self.tracker.reset(self.q_measured)
-                if self.active is not None:
-                    self.settle(success=False, message=self.stop_reason)
-            if self.active is not None and self.active[0].is_cancel_requested:
-                self.tracker.hold(self.q_measured)
-                self.settle("canceled")
-            out = self.tracker.step(self.now(), self.q_measured)
+        if self.q_measured is None:
+            return
+        if self.stop_reason:
+            # The supervisor holds the arm: follow the measured position so that, after a
+            # reset, commands start from where the arm is instead of an old target.
+            self.tracker.reset(self.q_measured)
             if self.active is not None:
-                goal_handle, _, outcome = self.active
-                outcome.update(progress=out.progress, error=out.error_rad,
-                               max_error=max(outcome.get("max_error", 0.0), out.error_rad))
-                if out.done or out.failed:
-                    self.settle(success=out.done, message=out.failed or "reached")
-                elif self.cycles % FEEDBACK_EVERY == 0:
-                    goal_handle.publish_feedback(FollowTrajectory.Feedback(progress=out.progress,
-                                                                           tracking_error_rad=out.error_rad))
+                self.settle(success=False, message=self.stop_reason)
+        if self.active is not None and self.active[0].is_cancel_requested:
+            self.tracker.hold(self.q_measured)
+            self.settle("canceled")
+        out = self.tracker.step(self.now(), self.q_measured)
+        if self.active is not None:
+            goal_handle, _, outcome = self.active
+            outcome.update(progress=out.progress, error=out.error_rad,
+                           max_error=max(outcome.get("max_error", 0.0), out.error_rad))
+            if out.done or out.failed:
+                self.settle(success=out.done, message=out.failed or "reached")
+            elif self.cycles % FEEDBACK_EVERY == 0:
+                goal_handle.publish_feedback(FollowTrajectory.Feedback(progress=out.progress,
+                                                                       tracking_error_rad=out.error_rad))
         stamp = self.get_clock().now().to_msg()
         cmd = JointState(name=list(PANDA_JOINTS), position=[float(v) for v in out.command_q])
         cmd.header.stamp = stamp
@@ -188,20 +183,19 @@ class ControllerNode(Node):
         """Start tracking, then wait (without blocking the executor) until on_cycle settles the goal."""
         result = FollowTrajectory.Result()
         settled, outcome = Future(), {}
-        with self.lock:
-            if self.q_measured is None or self.stop_reason:
-                goal_handle.abort()
-                result.message = self.stop_reason or "no joint_states received yet"
-                return result
-            try:
-                self.tracker.start(reference_from_msg(goal_handle.request.trajectory), self.q_measured, self.now())
-            except ValueError as e:
-                goal_handle.abort()
-                result.message = str(e)
-                return result
-            if self.active is not None:  # a newer goal preempts the running one
-                self.settle(success=False, message="preempted by a newer trajectory")
-            self.active = (goal_handle, settled, outcome)
+        if self.q_measured is None or self.stop_reason:
+            goal_handle.abort()
+            result.message = self.stop_reason or "no joint_states received yet"
+            return result
+        try:
+            self.tracker.start(reference_from_msg(goal_handle.request.trajectory), self.q_measured, self.now())
+        except ValueError as e:
+            goal_handle.abort()
+            result.message = str(e)
+            return result
+        if self.active is not None:  # a newer goal preempts the running one
+            self.settle(success=False, message="preempted by a newer trajectory")
+        self.active = (goal_handle, settled, outcome)
         if await settled == "canceled":
             goal_handle.canceled()
             result.message = "canceled"
@@ -216,7 +210,7 @@ class ControllerNode(Node):
         return result
 
     def settle(self, how: str = "finished", **outcome) -> None:
-        """End the active goal (call with the lock held)."""
+        """End the active goal."""
         _, settled, record = self.active
         record.update(outcome)
         settled.set_result(how)
