@@ -489,7 +489,8 @@ def _find_launch_file(text: str) -> Path:
     return share_dir() / "launch" / text
 
 
-def _interrupt_on_sigterm(signal_number: int, frame: object) -> None:
+def interrupt_on_sigterm(signal_number: int, frame: object) -> None:
+    """A SIGTERM handler: stop like Ctrl-C, so that every started process is shut down."""
     raise KeyboardInterrupt
 
 
@@ -513,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
     if not description.processes:
         print(f"{description.path}: no process to start with these arguments", file=sys.stderr)
         return 0
-    previous_handler = signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
+    previous_handler = signal.signal(signal.SIGTERM, interrupt_on_sigterm)
     launcher = Launcher(description)
     exited = None
     try:

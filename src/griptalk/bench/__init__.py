@@ -14,6 +14,7 @@ SUITES: dict[str, str] = {
     "grasp": "griptalk.bench.grasp",
     "planner": "griptalk.bench.planner",
     "safety": "griptalk.bench.safety",
+    "tasks": "griptalk.bench.tasks",
 }
 
 

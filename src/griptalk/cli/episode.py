@@ -31,7 +31,8 @@ def open_recorder(record_dir: Path | None, instruction: str):
 
 
 def run_episode(scene: Scene, instruction: str, execute: bool, timeout_s: float, verbose: bool,
-                progress: TextIO, record_dir: Path | None = None) -> Report:
+                progress: TextIO, record_dir: Path | None = None, watch=None) -> Report:
+    """`watch` (a SafetyWatch) counts safety stops and force excursions while the graph runs."""
     local_ros_environment()
     start = time.monotonic()
     report = Report(instruction=instruction, executed=execute)
@@ -41,12 +42,16 @@ def run_episode(scene: Scene, instruction: str, execute: bool, timeout_s: float,
         description = LaunchDescription.load(share_dir() / "launch" / "sim.launch.yaml", {"scene": str(scene_file)})
         log_dir = None if verbose else Path(tmp) / "logs"
         with Launcher(description, log_dir=log_dir, stream=sys.stderr) as launcher, \
-                GraphClient(launcher, recorder) as graph:
+                GraphClient(launcher, recorder, watch) as graph:
             try:
                 deadline = start + timeout_s
                 if execute:
+                    graph.wait_ready(deadline)
+                    before = graph.world_state(deadline)
+                    started = time.monotonic()
                     graph.execute(instruction, report, deadline, progress)
-                    report.set_world(graph.world_state(deadline))
+                    report.task_seconds = time.monotonic() - started
+                    report.set_world(graph.world_state(deadline), before)
                 else:
                     graph.plan(instruction, report, deadline)
             except GraphError as e:

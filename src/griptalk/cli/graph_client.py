@@ -8,10 +8,13 @@ from typing import Callable, TextIO
 import rclpy
 from rclpy.action import ActionClient
 from rclpy.executors import SingleThreadedExecutor
+from rclpy.signals import SignalHandlerOptions
 
 from griptalk.cli.report import Report
 from griptalk.launcher import Launcher
+from griptalk.ros import qos
 from griptalk_interfaces.action import ExecuteInstruction
+from griptalk_interfaces.msg import SceneGraph
 from griptalk_interfaces.srv import GetWorldState, PlanInstruction
 
 
@@ -20,20 +23,24 @@ class GraphError(RuntimeError):
 
 
 class GraphClient:
-    def __init__(self, launcher: Launcher, recorder=None) -> None:
+    def __init__(self, launcher: Launcher, recorder=None, watch=None) -> None:
         self.launcher = launcher
         self.recorder = recorder  # a griptalk.records.recorder.RunRecorder when the run is recorded
+        self.watch = watch  # a griptalk.cli.safety_watch.SafetyWatch when safety events are counted
 
     def __enter__(self) -> "GraphClient":
         self.context = rclpy.Context()
-        rclpy.init(context=self.context)
+        rclpy.init(context=self.context, signal_handler_options=SignalHandlerOptions.NO)  # Ctrl-C raises
         self.node = rclpy.create_node("griptalk_cli", context=self.context)
-        if self.recorder is not None:
-            self.recorder.attach(self.node)
+        for observer in (self.recorder, self.watch):
+            if observer is not None:
+                observer.attach(self.node)
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
         self.spinner = threading.Thread(target=self.executor.spin, daemon=True)
         self.spinner.start()
+        self.scenes = 0
+        self.node.create_subscription(SceneGraph, "perception/scene_graph", self.on_scene, qos.LATCHED)
         self.execute_client = ActionClient(self.node, ExecuteInstruction, "planner/execute")
         self.plan_client = self.node.create_client(PlanInstruction, "planner/plan")
         self.world_client = self.node.create_client(GetWorldState, "sim/get_world_state")
@@ -43,6 +50,14 @@ class GraphClient:
         self.executor.shutdown(timeout_sec=2.0)
         self.node.destroy_node()
         rclpy.try_shutdown(context=self.context)
+
+    def on_scene(self, _msg) -> None:
+        self.scenes += 1
+
+    def wait_ready(self, deadline: float) -> None:
+        """Until perception has published a scene graph and the planner serves its action."""
+        self.wait(lambda: self.scenes > 0, deadline, "perception's first scene graph")
+        self.wait(self.execute_client.server_is_ready, deadline, "the planner's action server")
 
     def wait(self, done: Callable[[], bool], deadline: float, what: str) -> None:
         """Wait until done(); fail at once if a node of the graph exits."""

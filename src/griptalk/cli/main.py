@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 
 from griptalk.bench import SUITES, load_suite
+from griptalk.launcher import interrupt_on_sigterm
 
 EXIT_USAGE = 3  # the other codes follow the report's status (griptalk.cli.report.EXIT_CODES)
 
@@ -120,6 +122,18 @@ def resolve_record(args) -> Path | None:
 
 
 def main(argv=None) -> int:
+    """Ctrl-C or SIGTERM shut the graph down (each `with` block closes) and exit 130, without a traceback."""
+    previous = signal.signal(signal.SIGTERM, interrupt_on_sigterm)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("interrupted: the graph was shut down", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv) -> int:
     try:
         args = build_parser().parse_args(argv)
         if args.command == "bench":

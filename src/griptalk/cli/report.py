@@ -33,8 +33,11 @@ class Report:
     steps: list = field(default_factory=list)
     world: dict | None = None
     seconds: float = 0.0
+    task_seconds: float | None = None  # from sending the instruction to its result (no start-up)
     logs: str = ""
     checked: list = field(default_factory=list)  # (goal, holds in ground truth)
+    states: list = field(default_factory=list)  # ObjectState of every object after the run (ground truth)
+    moved: list = field(default_factory=list)  # ids of the objects the run moved (ground truth)
 
     def on_feedback(self, fb) -> str:
         """Record one feedback message; return the line to show the user."""
@@ -51,8 +54,11 @@ class Report:
         self.plan = [step_from_msg(s).to_dict() for s in result.plan.steps]
         self.steps = [step_result_to_dict(r) for r in result.steps]
 
-    def set_world(self, response) -> None:
-        states = states_from_response(response)
+    def set_world(self, response, before=None) -> None:
+        """The simulator's ground truth after the run (and, given `before`, what the run moved)."""
+        states = self.states = states_from_response(response)
+        if before is not None:
+            self.moved = truth.moved(states_from_response(before), states)
         self.world = {"objects": [{"id": s.id, "type": s.type, "color": s.color,
                                    "position": [round(float(v), 4) for v in s.position],
                                    "yaw_deg": round(math.degrees(s.yaw), 1)} for s in states],
@@ -84,6 +90,7 @@ class Report:
         if self.executed:
             d["steps"] = self.steps
             d["world"] = self.world
+            d["moved"] = self.moved
         d["seconds"] = round(self.seconds, 2)
         return d
 
