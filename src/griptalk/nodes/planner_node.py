@@ -10,12 +10,11 @@ Uses        skills/execute (griptalk_interfaces/ExecuteSkill)
 from __future__ import annotations
 
 import sys
-import threading
 import time
 
 from rclpy.action import ActionClient, ActionServer, CancelResponse
-from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
+from rclpy.task import Future
 
 from griptalk.planner.execution import replan, verify_step
 from griptalk.planner.language import GrammarParser
@@ -26,7 +25,7 @@ from griptalk.ros import qos
 from griptalk.ros.conversions import scene_from_msg, step_from_msg, step_to_msg
 from griptalk.ros.params import Param, ParameterError, declare_all
 from griptalk.ros.runner import run_node
-from griptalk.ros.waiting import wait_for
+from griptalk.ros.waiting import server_ready, within
 from griptalk.types import SceneGraph, SceneObject
 from griptalk_interfaces.action import ExecuteInstruction, ExecuteSkill
 from griptalk_interfaces.msg import Plan, SceneGraph as SceneGraphMsg, StepResult
@@ -47,17 +46,17 @@ class PlannerNode(Node):
         super().__init__("planner")
         self.p = declare_all(self, PARAMS)
         self.planner = Planner(self.make_parser(self.p["parser"]))
-        self.scene_lock = threading.Condition()
         self.scene: SceneGraph | None = None
         self.scene_count = 0
+        self.scene_arrived = Future()  # completed (and replaced) by every scene graph
         self.running: dict[bytes, bool] = {}  # goal id -> halted by a "stop" instruction
-        group = ReentrantCallbackGroup()
-        self.create_subscription(SceneGraphMsg, "perception/scene_graph", self.on_scene, qos.LATCHED,
-                                 callback_group=group)
-        self.create_service(PlanInstruction, "planner/plan", self.on_plan, callback_group=group)
-        self.skills = ActionClient(self, ExecuteSkill, "skills/execute", callback_group=group)
+        self.skill_goals = {}  # goal id -> the skill goal it is running
+        # One thread: the callbacks below are coroutines that await futures instead of blocking.
+        self.create_subscription(SceneGraphMsg, "perception/scene_graph", self.on_scene, qos.LATCHED)
+        self.create_service(PlanInstruction, "planner/plan", self.on_plan)
+        self.skills = ActionClient(self, ExecuteSkill, "skills/execute")
         self.server = ActionServer(self, ExecuteInstruction, "planner/execute", self.execute,
-                                   cancel_callback=lambda _: CancelResponse.ACCEPT, callback_group=group)
+                                   cancel_callback=self.on_cancel)
 
     @staticmethod
     def make_parser(kind: str):
@@ -75,22 +74,26 @@ class PlannerNode(Node):
     # --- perception ----------------------------------------------------------------------------
 
     def on_scene(self, msg: SceneGraphMsg) -> None:
-        with self.scene_lock:
-            self.scene = scene_from_msg(msg)
-            self.scene_count += 1
-            self.scene_lock.notify_all()
+        self.scene = scene_from_msg(msg)
+        self.scene_count += 1
+        arrived, self.scene_arrived = self.scene_arrived, Future()
+        arrived.set_result(None)
 
-    def fresh_scene(self, frames: int) -> SceneGraph | None:
+    async def fresh_scene(self, frames: int) -> SceneGraph | None:
         """Wait until `frames` new scene graphs have arrived (0: the latest is fine)."""
-        with self.scene_lock:
-            target = self.scene_count + frames if self.scene is not None else max(frames, 1)
-            self.scene_lock.wait_for(lambda: self.scene_count >= target, self.p["scene_timeout_s"])
-            return self.scene if self.scene_count >= target else None
+        target = self.scene_count + frames if self.scene is not None else max(frames, 1)
+        deadline = time.monotonic() + self.p["scene_timeout_s"]
+        while self.scene_count < target:
+            left = deadline - time.monotonic()
+            if left <= 0.0:
+                return None
+            await within(self, self.scene_arrived, left)
+        return self.scene
 
     # --- planning ------------------------------------------------------------------------------
 
-    def on_plan(self, request, response):
-        scene = self.fresh_scene(0)
+    async def on_plan(self, request, response):
+        scene = await self.fresh_scene(0)
         if scene is None:
             response.status, response.message = PlanInstruction.Response.STATUS_REFUSED, "no scene from perception"
             return response
@@ -99,10 +102,10 @@ class PlannerNode(Node):
         response.plan = Plan(steps=[step_to_msg(s) for s in outcome.steps])
         return response
 
-    def execute(self, goal_handle):
+    async def execute(self, goal_handle):
         instruction = goal_handle.request.instruction
         result = ExecuteInstruction.Result()
-        scene = self.fresh_scene(0)
+        scene = await self.fresh_scene(0)
         if scene is None:
             result.status, result.message = result.STATUS_FAILED, "no scene graph from perception"
             goal_handle.abort()
@@ -113,6 +116,7 @@ class PlannerNode(Node):
             halted = [gid for gid in self.running if not self.running[gid]]
             for gid in halted:
                 self.running[gid] = True
+                self.cancel_skill(gid)
             result.status = result.STATUS_SUCCEEDED
             result.message = f"stopped {len(halted)} running task(s)" if halted else "nothing was running"
             goal_handle.succeed()
@@ -128,15 +132,25 @@ class PlannerNode(Node):
         key = bytes(goal_handle.goal_id.uuid)
         self.running[key] = False
         try:
-            return self.run_plan(goal_handle, instruction, outcome, result)
+            return await self.run_plan(goal_handle, instruction, outcome, result)
         finally:
             del self.running[key]
+
+    def on_cancel(self, goal_handle) -> CancelResponse:
+        self.cancel_skill(bytes(goal_handle.goal_id.uuid))
+        return CancelResponse.ACCEPT
+
+    def cancel_skill(self, key: bytes) -> None:
+        """Cancel the task's running skill, if any: run_skill then returns and the task ends halted."""
+        skill = self.skill_goals.get(key)
+        if skill is not None:
+            skill.cancel_goal_async()
 
     def halted(self, goal_handle) -> bool:
         """Canceled through the action, or stopped by a "stop" instruction."""
         return goal_handle.is_cancel_requested or self.running.get(bytes(goal_handle.goal_id.uuid), False)
 
-    def run_plan(self, goal_handle, instruction: str, outcome, result):
+    async def run_plan(self, goal_handle, instruction: str, outcome, result):
         """Run the steps in order. Before each, its preconditions are checked on fresh perception; after
         each, its postcondition. A failed check replans what is left from the scene as it is now,
         within `max_replans`; a step is tried at most `max_attempts` times."""
@@ -148,7 +162,7 @@ class PlannerNode(Node):
         i = 0
         while i < len(steps):
             step = steps[i]
-            scene = self.fresh_scene(0)
+            scene = await self.fresh_scene(0)
             problem = "no scene graph from perception" if scene is None else \
                 verify_step(step, scene, held, self.planner.config)
             if not problem:
@@ -156,11 +170,11 @@ class PlannerNode(Node):
                 attempts[key] = attempts.get(key, 0) + 1
                 self.feedback(goal_handle, i, step, "started" if attempts[key] == 1 else "retrying", key)
                 start = time.monotonic()
-                ok, message = self.run_skill(goal_handle, step)
+                ok, message = await self.run_skill(goal_handle, step)
                 if self.halted(goal_handle):
                     return self.finish_halted(goal_handle, result, step, done, steps[i:])
                 if ok:
-                    ok, message = self.confirm(step, scene)
+                    ok, message = await self.confirm(step, scene)
                 done.append(StepResult(step=step_to_msg(step), ok=ok, attempts=attempts[key],
                                        seconds=time.monotonic() - start, message=message))
                 self.feedback(goal_handle, i, step, "succeeded" if ok else "failed", message)
@@ -175,7 +189,7 @@ class PlannerNode(Node):
                 problem = message
             # Something is not as planned: replan the rest from what perception sees now.
             replans += 1
-            fresh = self.fresh_scene(self.p["settle_frames"])
+            fresh = await self.fresh_scene(self.p["settle_frames"])
             if replans > self.p["max_replans"] or fresh is None:
                 return self.finish_failed(goal_handle, result, problem, done, steps[i:])
             try:
@@ -226,9 +240,9 @@ class PlannerNode(Node):
         return (f"Done: {'; '.join(finished) or 'nothing'}. "
                 f"Not done: {'; '.join(s.describe() for s in left) or 'nothing'}.")
 
-    def confirm(self, step, before: SceneGraph) -> tuple[bool, str]:
+    async def confirm(self, step, before: SceneGraph) -> tuple[bool, str]:
         """Check the step's postcondition on fresh perception."""
-        after = self.fresh_scene(self.p["settle_frames"])
+        after = await self.fresh_scene(self.p["settle_frames"])
         if after is None:
             return False, "no fresh scene graph after the step"
         try:
@@ -236,25 +250,27 @@ class PlannerNode(Node):
         except ValueError as e:
             return False, str(e)
 
-    def run_skill(self, goal_handle, step) -> tuple[bool, str]:
-        if not self.skills.wait_for_server(timeout_sec=self.p["scene_timeout_s"]):
+    async def run_skill(self, goal_handle, step) -> tuple[bool, str]:
+        """Run the step on the skill server; a halt (on_cancel, a "stop") cancels it there."""
+        if not await server_ready(self, self.skills, self.p["scene_timeout_s"]):
             return False, "skill server not available"
-        sent = wait_for(self.skills.send_goal_async(ExecuteSkill.Goal(step=step_to_msg(step))), 10.0)
+        sent = await within(self, self.skills.send_goal_async(ExecuteSkill.Goal(step=step_to_msg(step))), 10.0)
         if sent is None or not sent.accepted:
             return False, "skill server rejected the step"
-        result_future = sent.get_result_async()
-        deadline = time.monotonic() + self.p["skill_timeout_s"]
-        while not result_future.done():
-            if self.halted(goal_handle):
-                wait_for(sent.cancel_goal_async(), 5.0)
-                wait_for(result_future, 10.0)
-                return False, "canceled"
-            if time.monotonic() > deadline:
-                wait_for(sent.cancel_goal_async(), 5.0)
-                return False, f"timed out after {self.p['skill_timeout_s']:.0f} s"
-            time.sleep(0.05)
-        res = result_future.result().result
-        return res.success, res.message
+        key = bytes(goal_handle.goal_id.uuid)
+        self.skill_goals[key] = sent
+        try:
+            if self.halted(goal_handle):  # halted while the goal was on its way
+                sent.cancel_goal_async()
+            answer = await within(self, sent.get_result_async(), self.p["skill_timeout_s"])
+        finally:
+            del self.skill_goals[key]
+        if answer is None:
+            sent.cancel_goal_async()
+            return False, f"timed out after {self.p['skill_timeout_s']:.0f} s"
+        if self.halted(goal_handle):
+            return False, "canceled"
+        return answer.result.success, answer.result.message
 
     @staticmethod
     def feedback(goal_handle, index: int, step, state: str, message: str) -> None:
@@ -263,7 +279,7 @@ class PlannerNode(Node):
 
 
 def main(args=None) -> int:
-    return run_node(PlannerNode, threads=4, args=args)
+    return run_node(PlannerNode, args=args)
 
 
 if __name__ == "__main__":

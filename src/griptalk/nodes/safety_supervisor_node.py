@@ -86,11 +86,12 @@ class SafetySupervisorNode(Node):
         self.arm_pub = self.create_publisher(Float64MultiArray, "arm_controller/commands", qos.COMMAND)
         self.gripper_pub = self.create_publisher(Float64MultiArray, "gripper_controller/commands", qos.COMMAND)
         self.status_pub = self.create_publisher(SafetyStatus, "safety/status", qos.LATCHED)
+        # Created first: when several inputs are ready at once the executor takes them in creation order.
+        self.create_subscription(String, "safety/estop", self.on_estop, 10)
         self.create_subscription(JointState, "joint_states", self.on_joint_state, qos.STATE)
         self.create_subscription(WrenchStamped, "wrist/wrench", self.on_wrench, qos.STATE)
         self.create_subscription(JointState, "controller/command", self.on_arm_command, qos.COMMAND)
         self.create_subscription(GripperCommand, "gripper/command", self.on_gripper_command, qos.COMMAND)
-        self.create_subscription(String, "safety/estop", self.on_estop, 10)
         self.create_subscription(CameraInfo, "camera/camera_info", self.on_camera, qos.SENSOR)
         self.create_subscription(SceneGraph, "perception/scene_graph", self.on_scene_graph, qos.LATCHED)
         self.create_service(Trigger, "safety/reset", self.on_reset)
@@ -160,17 +161,17 @@ class SafetySupervisorNode(Node):
         return response
 
     def after_input(self) -> None:
-        """Log new stops and hold the arm where it was when one latched."""
+        """Hold the arm where it was when a stop latched, then log the new stops."""
         events = self.core.events
         if len(events) > self.logged_events:
+            self.publish_hold()  # before logging, which takes milliseconds
+            self.publish_status()
             for event in events[self.logged_events:]:
                 if event.kind == "reset":
                     self.get_logger().info(f"RESET: {event.reason}")
                 else:
                     self.get_logger().error(f"STOP ({event.kind}): {event.reason}")
             self.logged_events = len(events)
-            self.publish_hold()
-            self.publish_status()
 
     def publish_hold(self) -> None:
         hold = self.core.hold_command()

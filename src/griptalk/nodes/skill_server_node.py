@@ -6,7 +6,9 @@ Uses       grasp_predictor/score (ScoreGrasps), controller/follow_trajectory (Fo
 Publishes  gripper/command (GripperCommand; the safety supervisor forwards it)
 
 The skills themselves live in griptalk.skills.library; this node is their robot port: it moves the
-arm through the controller, the fingers through the supervisor, and reads the sensors.
+arm through the controller, the fingers through the supervisor, and reads the sensors. The library
+blocks while a skill runs, so it runs on one worker thread (its port methods wait on events that
+future callbacks set), while the executor stays on the main thread: one thread spins every callback.
 """
 from __future__ import annotations
 
@@ -18,8 +20,8 @@ import numpy as np
 from builtin_interfaces.msg import Duration
 from geometry_msgs.msg import WrenchStamped
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
-from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
+from rclpy.task import Future
 from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
@@ -62,7 +64,7 @@ class SkillServerNode(Node):
                              grasp_attempts=self.p["grasp_attempts"], min_held_width_m=self.p["min_held_width_m"],
                              collision_force_n=self.p["collision_force_n"], forceful_limit_n=self.p["forceful_limit_n"],
                              motion=MotionConfig(grip_force_n=self.p["grip_force_n"]))
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()  # the sensor state below, shared with the worker; notified on a scene
         self.scene_graph: SceneGraph | None = None
         self.q: np.ndarray | None = None
         self.width = 0.0
@@ -70,24 +72,22 @@ class SkillServerNode(Node):
         self.safety: SafetyStatus | None = None
         self.goal_handle = None  # the goal being executed
         self.library = SkillLibrary(self, ArmKinematics(), config)
-        group = ReentrantCallbackGroup()
         self.gripper_pub = self.create_publisher(GripperCommand, "gripper/command", qos.COMMAND)
-        self.create_subscription(SceneGraphMsg, "perception/scene_graph", self.on_scene, qos.LATCHED,
-                                 callback_group=group)
-        self.create_subscription(JointState, "joint_states", self.on_joint_state, qos.STATE, callback_group=group)
-        self.create_subscription(WrenchStamped, "wrist/wrench", self.on_wrench, qos.STATE, callback_group=group)
-        self.create_subscription(SafetyStatus, "safety/status", self.on_safety, qos.LATCHED, callback_group=group)
-        self.scorer = self.create_client(ScoreGrasps, "grasp_predictor/score", callback_group=group)
-        self.controller = ActionClient(self, FollowTrajectory, "controller/follow_trajectory", callback_group=group)
+        self.create_subscription(SceneGraphMsg, "perception/scene_graph", self.on_scene, qos.LATCHED)
+        self.create_subscription(JointState, "joint_states", self.on_joint_state, qos.STATE)
+        self.create_subscription(WrenchStamped, "wrist/wrench", self.on_wrench, qos.STATE)
+        self.create_subscription(SafetyStatus, "safety/status", self.on_safety, qos.LATCHED)
+        self.scorer = self.create_client(ScoreGrasps, "grasp_predictor/score")
+        self.controller = ActionClient(self, FollowTrajectory, "controller/follow_trajectory")
         self.server = ActionServer(self, ExecuteSkill, "skills/execute", self.execute, goal_callback=self.on_goal,
-                                   cancel_callback=lambda _: CancelResponse.ACCEPT, callback_group=group)
-        self.busy = threading.Lock()
+                                   cancel_callback=lambda _: CancelResponse.ACCEPT)
 
     # --- inputs --------------------------------------------------------------------------------
 
     def on_scene(self, msg: SceneGraphMsg) -> None:
         with self.lock:
             self.scene_graph = scene_from_msg(msg)
+            self.lock.notify_all()
 
     def on_joint_state(self, msg: JointState) -> None:
         names = list(msg.name)
@@ -116,22 +116,23 @@ class SkillServerNode(Node):
 
     # --- the action ----------------------------------------------------------------------------
 
-    def execute(self, goal_handle):
+    async def execute(self, goal_handle):
         step = step_from_msg(goal_handle.request.step)
         result = ExecuteSkill.Result()
-        if not self.busy.acquire(blocking=False):
+        if self.goal_handle is not None:
             result.message = "another skill is running"
             goal_handle.abort()
             return result
+        self.goal_handle = goal_handle
+        finished = Future()
+        threading.Thread(target=self.run_skill, args=(step, finished), name="skill", daemon=True).start()
         try:
-            self.goal_handle = goal_handle
-            result.message = self.library.execute(step)
+            result.message = await finished
             result.success = True
         except SkillFailed as e:
             result.message = str(e)
         finally:
             self.goal_handle = None
-            self.busy.release()
         self.get_logger().info(f"{step.describe()}: {'ok' if result.success else 'failed'}: {result.message}")
         if goal_handle.is_cancel_requested:
             goal_handle.canceled()
@@ -141,7 +142,17 @@ class SkillServerNode(Node):
             goal_handle.abort()
         return result
 
-    # --- the skill library's robot port ---------------------------------------------------------
+    def run_skill(self, step, finished: Future) -> None:
+        """The worker thread: the skill library's outcome (or error) goes to execute() on the executor."""
+        try:
+            finished.set_result(self.library.execute(step))
+        except BaseException as e:  # SkillFailed, or a bug: raised again in execute()
+            finished.set_exception(e)
+        executor = self.executor  # None once the node is shutting down
+        if executor is not None:
+            executor.wake()  # resume execute() now, not at the next message
+
+    # --- the skill library's robot port (called on the worker thread) -----------------------------
 
     def joint_positions(self) -> np.ndarray:
         with self.lock:
@@ -158,15 +169,11 @@ class SkillServerNode(Node):
 
     def scene(self, newer_than_s: float | None = None) -> SceneGraph | None:
         # Also wait when no scene has arrived yet: at start-up the subscription may still be matching.
-        deadline = time.monotonic() + self.p["fresh_scene_timeout_s"]
-        while True:
-            with self.lock:
-                scene = self.scene_graph
-            if scene is not None and (newer_than_s is None or scene.stamp_s > newer_than_s):
-                return scene
-            if time.monotonic() >= deadline:
-                return None
-            time.sleep(0.05)
+        def fresh() -> bool:
+            return self.scene_graph is not None and (newer_than_s is None or self.scene_graph.stamp_s > newer_than_s)
+
+        with self.lock:
+            return self.scene_graph if self.lock.wait_for(fresh, self.p["fresh_scene_timeout_s"]) else None
 
     def score(self, obj: SceneObject, candidates) -> np.ndarray:
         if not self.scorer.wait_for_service(timeout_sec=self.p["service_timeout_s"]):
@@ -208,8 +215,10 @@ class SkillServerNode(Node):
         if sent is None or not sent.accepted:
             raise SkillFailed("unavailable", f"{segment.name}: the controller refused the trajectory")
         result = sent.get_result_async()
+        finished = threading.Event()
+        result.add_done_callback(lambda _: finished.set())
         peak = 0.0
-        while not result.done():
+        while not finished.wait(0.01):  # watch the force and the stop conditions every 10 ms meanwhile
             peak = max(peak, self.force_n)
             if peak > force_limit_n:
                 wait_for(sent.cancel_goal_async(), self.p["service_timeout_s"])
@@ -219,7 +228,6 @@ class SkillServerNode(Node):
             except SkillFailed:
                 wait_for(sent.cancel_goal_async(), self.p["service_timeout_s"])
                 raise
-            time.sleep(0.01)
         outcome = result.result().result
         if not outcome.success:
             self.check()  # a safety stop aborts the controller's goal: say so
@@ -245,7 +253,7 @@ class SkillServerNode(Node):
 
 
 def main(args=None) -> int:
-    return run_node(SkillServerNode, threads=4, args=args)
+    return run_node(SkillServerNode, args=args)
 
 
 if __name__ == "__main__":

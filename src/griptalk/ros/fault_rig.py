@@ -154,10 +154,17 @@ class FaultRig:
 
     # ---- the arm --------------------------------------------------------------------------
 
+    def fresh_q(self, timeout_s: float = 5.0) -> np.ndarray:
+        """The arm's position from a joint state sent after this call: never one that waited in a queue."""
+        t = time.monotonic()
+        self.wait(lambda: (latest := self.probe.latest(self.probe.joints)) is not None and latest.sent > t,
+                  timeout_s, "a fresh joint state")
+        return self.probe.q
+
     def move(self, waypoints, duration_s: float | None = None) -> tuple[object, float]:
         """Send the controller a trajectory from where the arm is through `waypoints`, at VELOCITY_SCALE or
         slowed to last about `duration_s`; (goal handle, duration [s])."""
-        path = np.vstack([self.probe.q, np.atleast_2d(waypoints)])
+        path = np.vstack([self.fresh_q(), np.atleast_2d(waypoints)])
         msg, duration = trajectory_msg(path)
         if duration_s is not None and duration_s > duration:
             msg, duration = trajectory_msg(path, VELOCITY_SCALE * duration / duration_s)
@@ -170,9 +177,11 @@ class FaultRig:
         return handle, duration
 
     def move_and_wait(self, waypoints, attempts: int = 3) -> None:
-        """A set-up move. Just after a reset the controller may not have heard the new status yet and abort
-        with the old stop: then try again."""
+        """A set-up move, from where the arm has come to rest. Just after a reset the controller may not have
+        heard the new status yet and abort with the old stop: then try again."""
         for _ in range(attempts):
+            settling = time.monotonic()  # after a hold or a reset the arm may still be on its way
+            self.wait(lambda: self.still(settling), 5.0, "the arm to come to rest before a set-up move")
             handle, duration = self.move(waypoints)
             answer = wait_for(handle.get_result_async(), duration + 15.0)
             if answer is not None and answer.result.success:
@@ -180,18 +189,19 @@ class FaultRig:
             message = answer.result.message if answer else "no result"
             if not (message.startswith("safety stop") and not self.latched()):
                 break
-            time.sleep(0.2)
+            time.sleep(0.2)  # for the controller to hear the reset
         raise FaultRigError(f"a set-up move failed: {message}")
 
     def moving(self, min_speed_rad_s: float = 0.2) -> bool:
         sample = self.probe.latest(self.probe.joints)
         return sample is not None and float(np.max(np.abs(sample.value[len(PANDA_JOINTS):]))) > min_speed_rad_s
 
-    def still(self) -> bool:
-        """Every joint slower than STILL_RAD_S in the latest STILL_SAMPLES joint states, and those fresh."""
-        with self.probe.lock:
-            samples = list(self.probe.joints)[-STILL_SAMPLES:]
+    def still(self, sent_after: float | None = None) -> bool:
+        """Every joint slower than STILL_RAD_S in the latest STILL_SAMPLES joint states, and those fresh (and
+        sent after `sent_after`, a steady-clock time, if given)."""
+        samples = self.probe.last(self.probe.joints, STILL_SAMPLES)
         return (len(samples) == STILL_SAMPLES and time.monotonic() - samples[-1].t < FRESH_S and
+                (sent_after is None or samples[0].sent > sent_after) and
                 all(np.max(np.abs(s.value[len(PANDA_JOINTS):])) < STILL_RAD_S for s in samples))
 
     def describe_status(self) -> str:

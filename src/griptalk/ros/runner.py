@@ -1,19 +1,20 @@
 """Start, spin and stop a node the same way everywhere."""
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from typing import Callable
 
 import rclpy
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor, SingleThreadedExecutor
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 
 from griptalk.ros.params import ParameterError
 
 
-def run_node(make_node: Callable[[], Node], threads: int = 1, args=None) -> int:
-    """Create the node, spin until shutdown, return the process exit code.
+def run_node(make_node: Callable[[], Node], args=None) -> int:
+    """Create the node, spin it on one thread until shutdown, return the process exit code.
 
     A bad parameter ends the node with one line on stderr and exit code 2, not a stack trace.
     """
@@ -24,7 +25,10 @@ def run_node(make_node: Callable[[], Node], threads: int = 1, args=None) -> int:
     code = 0
     try:
         node = make_node()
-        executor = SingleThreadedExecutor() if threads <= 1 else MultiThreadedExecutor(num_threads=threads)
+        # What start-up made (modules, models, the node) lives as long as the process: frozen, it is left
+        # out of the collector's full passes, one of which stalled the safety supervisor for 100 ms.
+        gc.freeze()
+        executor = SingleThreadedExecutor()
         executor.add_node(node)
         executor.spin()
     except ParameterError as e:

@@ -1,6 +1,6 @@
 """A node that watches what reaches the robot and injects faults: for fault tests and the safety benchmark.
 
-It records, with their arrival time on the steady clock, every message on the robot's command
+It records, with their arrival and send times on the steady clock, every message on the robot's command
 topics, the supervisor's status, the joint states, the wrist force and the controller's heartbeat;
 and it publishes what a fault or a person would: an e-stop, a wrench reading, stray controller and
 gripper commands, and trajectories for the controller. It runs in its own rclpy context and
@@ -38,6 +38,7 @@ _HISTORY = 20000  # samples kept per recorded topic (minutes at 100 Hz)
 class Sample:
     t: float  # arrival time [s, time.monotonic]
     value: object  # the message's numbers as a tuple, or the message itself (safety/status)
+    sent: float  # when its publisher sent it [s, time.monotonic]: a sample queued in the probe is old though new here
 
 
 class SafetyProbe:
@@ -53,15 +54,12 @@ class SafetyProbe:
         self.controller_commands: deque[Sample] = deque(maxlen=_HISTORY)  # () : only the arrival counts
         self.statuses: deque[Sample] = deque(maxlen=_HISTORY)  # SafetyStatus messages
         n = self.node
-        n.create_subscription(Float64MultiArray, "arm_controller/commands",
-                              lambda m: self._add(self.arm_commands, tuple(m.data)), _RECORD)
-        n.create_subscription(Float64MultiArray, "gripper_controller/commands",
-                              lambda m: self._add(self.gripper_commands, tuple(m.data)), _RECORD)
-        n.create_subscription(JointState, "joint_states", self._on_joint_state, _RECORD)
-        n.create_subscription(WrenchStamped, "wrist/wrench", self._on_wrench, _RECORD)
-        n.create_subscription(JointState, "controller/command",
-                              lambda _m: self._add(self.controller_commands, ()), _RECORD)
-        n.create_subscription(SafetyStatus, "safety/status", lambda m: self._add(self.statuses, m), qos.LATCHED)
+        self._record(Float64MultiArray, "arm_controller/commands", self.arm_commands, lambda m: tuple(m.data))
+        self._record(Float64MultiArray, "gripper_controller/commands", self.gripper_commands, lambda m: tuple(m.data))
+        self._record(JointState, "joint_states", self.joints, self._joint_values)
+        self._record(WrenchStamped, "wrist/wrench", self.forces, self._force)
+        self._record(JointState, "controller/command", self.controller_commands, lambda _m: ())
+        self._record(SafetyStatus, "safety/status", self.statuses, lambda m: m, qos.LATCHED)
         self.estop_pub = n.create_publisher(String, "safety/estop", 10)
         self.wrench_pub = n.create_publisher(WrenchStamped, "wrist/wrench", qos.STATE)
         self.command_pub = n.create_publisher(JointState, "controller/command", qos.COMMAND)
@@ -75,28 +73,47 @@ class SafetyProbe:
 
     # ---- recording ----------------------------------------------------------------------
 
-    def _add(self, store: deque, value: object) -> None:
-        sample = Sample(time.monotonic(), value)
-        with self.lock:
-            store.append(sample)
+    def _record(self, kind, topic: str, store: deque, values, profile=_RECORD) -> None:
+        """Keep `values(msg)` of every message on `topic` in `store` (None: not one to keep)."""
+        def on_message(msg, info) -> None:
+            t = time.monotonic()
+            value = values(msg)
+            if value is None:
+                return
+            sent = t - (time.time_ns() - info["source_timestamp"]) * 1e-9  # the system clock's stamp, made steady
+            with self.lock:
+                store.append(Sample(t, value, sent))
 
-    def _on_joint_state(self, msg: JointState) -> None:
+        self.node.create_subscription(kind, topic, on_message, profile)
+
+    @staticmethod
+    def _joint_values(msg: JointState) -> tuple | None:
         names = list(msg.name)
         try:
             idx = [names.index(j) for j in PANDA_JOINTS]
-            values = [msg.position[i] for i in idx] + [msg.velocity[i] for i in idx]
+            return tuple([msg.position[i] for i in idx] + [msg.velocity[i] for i in idx])
         except (ValueError, IndexError):
-            return  # not the arm's state: nothing the supervisor would use either
-        self._add(self.joints, tuple(values))
+            return None  # not the arm's state: nothing the supervisor would use either
 
-    def _on_wrench(self, msg: WrenchStamped) -> None:
+    @staticmethod
+    def _force(msg: WrenchStamped) -> tuple:
         f = msg.wrench.force
-        self._add(self.forces, (float(np.linalg.norm([f.x, f.y, f.z])),))
+        return (float(np.linalg.norm([f.x, f.y, f.z])),)
 
     def since(self, store: deque, t: float) -> list[Sample]:
         """The samples of `store` that arrived at or after t, oldest first."""
+        newer = []
         with self.lock:
-            return [s for s in store if s.t >= t]
+            for sample in reversed(store):  # from the newest: the stores hold minutes of samples
+                if sample.t < t:
+                    break
+                newer.append(sample)
+        return newer[::-1]
+
+    def last(self, store: deque, n: int) -> list[Sample]:
+        """The newest n samples of `store` (fewer if it has fewer), oldest first."""
+        with self.lock:
+            return [store[-i] for i in range(min(n, len(store)), 0, -1)]
 
     def latest(self, store: deque) -> Sample | None:
         with self.lock:
