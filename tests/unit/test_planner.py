@@ -250,6 +250,8 @@ def test_place_in_postcondition_by_relation_or_geometry():
     assert not ok and "is not in the green bowl" in message
     ok, message = check_postcondition(PLACE_IN, before, moved(before, "red_cube", 0.45, -0.20, 0.03, stale=True))
     assert not ok and "can't see the red cube" in message
+    bowl_hidden = moved(in_bowl, "green_bowl", 0.45, -0.20, 0.025, stale=True)  # judged where it was last seen
+    assert check_postcondition(PLACE_IN, before, bowl_hidden)[0]
 
 
 def test_place_on_postcondition():
@@ -282,6 +284,13 @@ def test_step_is_rechecked_against_fresh_perception():
     bowl_gone = SceneGraph([o for o in hand_hides_cube.objects if o.id != "green_bowl"])
     with pytest.raises(PreconditionError, match="can't see the green bowl"):
         check_preconditions(PLACE_IN, WorldState.from_scene(bowl_gone, held=red), config)
+    # The arm carrying the cube hides the bowl from the camera: its remembered pose is used, only while holding.
+    arm_hides_bowl = moved(hand_hides_cube, "green_bowl", 0.45, -0.20, 0.025, stale=True)
+    check_preconditions(PLACE_IN, WorldState.from_scene(arm_hides_bowl, held=red), config)
+    with pytest.raises(PreconditionError, match="can't see the green bowl"):
+        check_preconditions(PlanStep("place", ObjectRef("blue_cube", "cube", "blue"), BOWL_REF, "in"),
+                            WorldState.from_scene(moved(before, "green_bowl", 0.45, -0.20, 0.025, stale=True)),
+                            config)
     with pytest.raises(PreconditionError, match="can't see the red cube"):
         check_preconditions(GRASP, WorldState.from_scene(moved(before, "red_cube", 0.5, 0.1, 0.02, stale=True)),
                             config)

@@ -106,8 +106,11 @@ def check_preconditions(step: PlanStep, state: WorldState, config: SchemaConfig)
     schema = SCHEMAS[step.skill]
     for ref in (step.object, step.target):
         seen = state.objects.get(ref.id) if ref else None
-        # The held object is hidden by the hand; anything else must be in view.
-        if ref and (seen is None or seen.stale) and ref.id != state.held:
+        # The held object is hidden by the hand, and the arm carrying it may hide the place target from
+        # the scene camera: a remembered target stands in (supports do not move by themselves).
+        # Anything else must be in view.
+        hidden_by_arm = ref is step.target and bool(state.held) and seen is not None
+        if ref and (seen is None or seen.stale) and ref.id != state.held and not hidden_by_arm:
             raise PreconditionError(f"I can't see {ref.describe()}, so I can't {step.describe()}.")
     obj = state.objects.get(step.object.id) if step.object else None
     if obj is not None and obj.object_class not in schema.object_types:
