@@ -3,9 +3,8 @@ import numpy as np
 import pytest
 
 from griptalk.grasping import dataset
-from griptalk.grasping.heightmap import (CELL_M, FINGER_HALF_LENGTH_M, FINGER_THICKNESS_M, PATCH_CELLS, HeightMap,
-                                         grasp_patches)
-from griptalk.skills.grasps import GraspCandidate
+from griptalk.grasping.heightmap import CELL_M, PATCH_CELLS, HeightMap, grasp_patches
+from griptalk.skills.grasps import FINGER_HALF_LENGTH_M, FINGER_THICKNESS_M, GraspCandidate
 
 
 def ramp_map(n: int = 60) -> HeightMap:
@@ -22,6 +21,7 @@ def part(placements: int, trials_each: int) -> dict:
             "map_seen": np.stack([m.seen for m in maps]),
             "map_origin": np.stack([m.origin for m in maps]),
             "position": np.tile([0.5, 0.0, 0.03], (n, 1)), "yaw": np.zeros(n), "width": np.full(n, 0.05),
+            "tilt": np.linspace(-0.5, 0.5, n),
             "label": np.arange(n) % 2, "placement": np.repeat(np.arange(placements), trials_each).astype(np.int32),
             "kind": np.array(["cube"] * n), "nominal": np.ones(n, bool), "heuristic": np.zeros(n, np.float32)}
 
@@ -52,7 +52,7 @@ def test_merge_renumbers_placements_and_inputs_follow_the_maps():
     np.testing.assert_array_equal(merged["placement"], [0, 0, 0, 1, 1, 1, 2, 2, 2, 2])
     assert len(merged["map_heights"]) == 3 and len(merged["label"]) == 10
     patches, features = dataset.inputs(merged)
-    assert patches.shape == (10, 3, PATCH_CELLS, PATCH_CELLS) and features.shape == (10, 2)
+    assert patches.shape == (10, 3, PATCH_CELLS, PATCH_CELLS) and features.shape == (10, 3)
     direct = grasp_patches(dataset.height_map(merged, 2), dataset.candidates(merged, [9]))[0]
     np.testing.assert_array_equal(patches[9], direct[0])
 
@@ -62,6 +62,11 @@ def test_load_merges_files_and_rejects_other_data(tmp_path):
     np.savez(tmp_path / "b.npz", **part(1, 2))
     data = dataset.load([tmp_path / "a.npz", tmp_path / "b.npz"])
     assert len(data["label"]) == 8 and data["placement"].max() == 2
+    top_down_only = part(1, 2)
+    del top_down_only["tilt"]  # written before grasps could tilt
+    np.savez(tmp_path / "top_down.npz", **top_down_only)
+    data = dataset.load([tmp_path / "a.npz", tmp_path / "top_down.npz"])
+    np.testing.assert_array_equal(data["tilt"], np.concatenate([part(2, 3)["tilt"], [0.0, 0.0]]))
     np.savez(tmp_path / "old.npz", patches=np.zeros((2, 2, 28, 28)), label=np.zeros(2))
     with pytest.raises(ValueError, match="not grasp-trial data"):
         dataset.load([tmp_path / "old.npz"])

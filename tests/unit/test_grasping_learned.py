@@ -4,13 +4,13 @@ import pytest
 import torch
 
 from griptalk.camera import CameraModel
-from griptalk.grasping.heightmap import (CHANNELS, FEATURES, PATCH_CELLS, RELATIVE_SCALE_M, HeightMap,
+from griptalk.grasping.heightmap import (CELL_M, CHANNELS, FEATURES, PATCH_CELLS, RELATIVE_SCALE_M, HeightMap,
                                          grasp_patches, object_window, window_camera)
 from griptalk.grasping.metrics import roc_auc, top1_precision
 from griptalk.grasping.model import DEFAULT_WEIGHTS, GraspNet, GraspPredictor, save_weights
 from griptalk.grasping.sampler import sample_candidates
 from griptalk.robot import GRIPPER_MAX_WIDTH_M
-from griptalk.skills.grasps import MIN_TCP_Z_M, GraspCandidate, grasp_candidates
+from griptalk.skills.grasps import MAX_TILT_RAD, GraspCandidate, grasp_candidates, min_tcp_z
 from griptalk.types import SceneObject
 
 CAMERA = CameraModel.looking_at(640, 480, 50.0, [1.05, 0.0, 0.8], [0.45, 0.0, 0.0])
@@ -82,8 +82,29 @@ def test_patches_turn_with_the_grasp(height_map):
     # Rows run along the hand's x axis, columns along the closing direction.
     assert raised[0, :, middle].sum() > raised[0, middle, :].sum()
     assert raised[1, middle, :].sum() > raised[1, :, middle].sum()
-    np.testing.assert_allclose(features[0], [0.04 / GRIPPER_MAX_WIDTH_M, 0.25], rtol=1e-6)
+    np.testing.assert_allclose(features[0], [0.04 / GRIPPER_MAX_WIDTH_M, 0.25, 0.0], rtol=1e-6)
+    tilted = GraspCandidate([0.5, 0.05, 0.025], np.pi / 2, 0.04, tilt=-MAX_TILT_RAD / 2)
+    tilted_patches, tilted_features = grasp_patches(height_map, [tilted])
+    assert tilted_features[0, FEATURES.index("tilt")] == pytest.approx(-0.5)
+    np.testing.assert_array_equal(tilted_patches[0, 1:], patches[0, 1:])
+    # Heights are taken from the hand's plane, which falls along the hand's x axis at this tilt.
+    along = (np.arange(PATCH_CELLS) - (PATCH_CELLS - 1) / 2.0) * CELL_M
+    rise = np.broadcast_to(-along[:, None] * np.tan(tilted.tilt) / RELATIVE_SCALE_M, (PATCH_CELLS, PATCH_CELLS))
+    unclipped = (np.abs(patches[0, 0]) < 0.99) & (np.abs(tilted_patches[0, 0]) < 0.99)
+    assert unclipped.mean() > 0.5
+    np.testing.assert_allclose((tilted_patches[0, 0] - patches[0, 0])[unclipped], rise[unclipped], atol=1e-4)
     assert grasp_patches(height_map, [])[0].shape == (0, CHANNELS, PATCH_CELLS, PATCH_CELLS)
+
+
+def test_half_turn_twin_sees_the_patch_turned_and_the_tilt_reversed(height_map):
+    # Why training may flip a patch along the hand's x axis once it reverses the tilt: the twin grasp
+    # (yaw + pi, -tilt) is the same grasp, and it sees the patch turned half a turn.
+    grasp = GraspCandidate([0.5, 0.05, 0.025], 0.3, 0.04, tilt=0.4)
+    twin = GraspCandidate(grasp.position, grasp.yaw + np.pi, 0.04, tilt=-0.4)
+    (patch, twin_patch), (features, twin_features) = grasp_patches(height_map, [grasp, twin])
+    np.testing.assert_allclose(twin_patch, patch[:, ::-1, ::-1], atol=1e-3)
+    tilt = FEATURES.index("tilt")
+    assert twin_features[tilt] == pytest.approx(-features[tilt])
 
 
 def test_sampler_spreads_valid_candidates_reproducibly():
@@ -94,7 +115,10 @@ def test_sampler_spreads_valid_candidates_reproducibly():
     offsets = np.array([c.position[:2] - BAR.position[:2] for c in a])
     assert np.all(np.abs(offsets) <= 0.6 * BAR.size[:2] / 2 + 0.01 + 1e-9)
     assert np.ptp([c.yaw for c in a]) > 2.0  # closing directions all round
-    assert all(MIN_TCP_Z_M <= c.position[2] <= BAR.top_z and 0.0 < c.width_m <= GRIPPER_MAX_WIDTH_M for c in a)
+    assert all(min_tcp_z(c.tilt) <= c.position[2] <= BAR.top_z and 0.0 < c.width_m <= GRIPPER_MAX_WIDTH_M for c in a)
+    tilts = np.array([c.tilt for c in a])
+    assert np.all(np.abs(tilts) <= MAX_TILT_RAD)
+    assert tilts.min() < -0.5 * MAX_TILT_RAD and tilts.max() > 0.5 * MAX_TILT_RAD  # leaning both ways
     with pytest.raises(ValueError):
         sample_candidates(BAR, 0, np.random.default_rng(0))
 

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from griptalk.robot import PANDA_HOME, PANDA_LIMITS
-from griptalk.skills.drawer import (GRASP_BELOW_HANDLE_M, PULL_M, grasp_yaw, handle_position, plan_close, plan_open,
-                                    pull_direction)
+from griptalk.skills.drawer import (GRASP_BELOW_HANDLE_M, PULL_M, grasp_yaw, handle_position, open_tray, plan_close,
+                                    plan_open, pull_direction)
 from griptalk.skills.grasps import grasp_orientation
 from griptalk.skills.kinematics import ArmKinematics, rotation_angle_between
 from griptalk.skills.motions import GripperSegment, MoveSegment
@@ -63,3 +63,12 @@ def test_out_of_reach_drawer_fails_before_moving(kin):
     far = SceneObject("drawer", "drawer", "", [1.1, 0.0, 0.06], yaw=np.pi, size=[0.20, 0.30, 0.12])
     reason = plan_open(kin, PANDA_HOME, far)
     assert isinstance(reason, str) and reason.startswith("no reachable grasp")
+
+
+def test_open_tray_is_the_part_pulled_out_of_the_cabinet():
+    tray = open_tray(DRAWER, 0.15)
+    ahead = (tray.position - DRAWER.position)[:2] @ pull_direction(DRAWER)[:2]
+    assert ahead == pytest.approx(DRAWER.size[0] / 2 + 0.075)  # in front of the cabinet's closed top
+    assert tray.size[0] == pytest.approx(0.15) and tray.yaw == DRAWER.yaw
+    assert tray.top_z < DRAWER.top_z
+    assert open_tray(DRAWER, -0.002).size[0] == 0.0

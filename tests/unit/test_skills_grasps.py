@@ -3,8 +3,8 @@ import pytest
 
 from griptalk.camera import quat_to_matrix
 from griptalk.robot import GRIPPER_MAX_WIDTH_M
-from griptalk.skills.grasps import (GraspCandidate, grasp_candidates, grasp_orientation, normalize_yaw,
-                                    wrist_yaw)
+from griptalk.skills.grasps import (MAX_TILT_RAD, NOMINAL_TILT_RAD, GraspCandidate, grasp_candidates,
+                                    grasp_orientation, hand_tilt, min_tcp_z, normalize_yaw, twin_tilt, wrist_yaw)
 from griptalk.types import SceneObject
 
 
@@ -23,6 +23,27 @@ def test_orientation_points_down_and_closes_across_the_yaw():
     candidate = GraspCandidate([0.5, 0, 0.03], 0.4, 0.06)
     np.testing.assert_allclose(candidate.closing_direction, rotation[:2, 1], atol=1e-9)
     assert wrist_yaw(grasp_orientation(0.4)) == pytest.approx(0.4)
+
+
+def test_tilt_leans_the_approach_about_the_level_closing_axis():
+    yaw, tilt = 0.4, np.radians(30)
+    rotation = quat_to_matrix(grasp_orientation(yaw, tilt))
+    candidate = GraspCandidate([0.5, 0, 0.03], yaw, 0.06, tilt)
+    np.testing.assert_allclose(rotation[:, 2], candidate.approach_direction, atol=1e-9)
+    assert candidate.approach_direction[2] == pytest.approx(-np.cos(tilt))
+    np.testing.assert_allclose(candidate.approach_direction[:2] / np.sin(tilt), [np.cos(yaw), np.sin(yaw)], atol=1e-9)
+    np.testing.assert_allclose(rotation[:2, 1], candidate.closing_direction, atol=1e-9)  # fingers close level
+    assert rotation[2, 1] == pytest.approx(0.0, abs=1e-12)
+    assert wrist_yaw(candidate.orientation) == pytest.approx(yaw)
+    assert hand_tilt(candidate.orientation) == pytest.approx(tilt)
+    np.testing.assert_allclose(candidate.pre_grasp(0.1), candidate.position - 0.1 * candidate.approach_direction)
+    # The half-turn twin with the tilt reversed is the same grasp: same approach axis, fingers swapped.
+    twin = quat_to_matrix(grasp_orientation(yaw + np.pi, twin_tilt(tilt, yaw, yaw + np.pi)))
+    np.testing.assert_allclose(twin[:, 2], rotation[:, 2], atol=1e-9)
+    np.testing.assert_allclose(twin[:, :2], -rotation[:, :2], atol=1e-9)
+    # Tilting lowers one corner of the pads: the TCP must stay higher.
+    assert min_tcp_z(0.0) < min_tcp_z(np.radians(20)) < min_tcp_z(MAX_TILT_RAD)
+    assert min_tcp_z(-MAX_TILT_RAD) == pytest.approx(min_tcp_z(MAX_TILT_RAD))
 
 
 def test_normalize_yaw_stays_within_a_quarter_turn_of_the_wrist():
@@ -46,6 +67,9 @@ def test_candidates_for_a_rotated_cube_align_with_its_faces():
     yaws = {round(c.yaw, 6) for c in candidates}
     assert len(yaws) == 2  # both pairs of faces
     assert np.allclose(candidates[0].position[:2], obj.position[:2])  # nominal first
+    # Top-down first, then tilted both ways, for each pair of faces.
+    np.testing.assert_allclose([c.tilt for c in candidates[:6]], np.array([0, 0, 1, 1, -1, -1]) * NOMINAL_TILT_RAD)
+    assert {round(c.tilt, 6) for c in candidates[6:]} <= {0.0, round(NOMINAL_TILT_RAD, 6), round(-NOMINAL_TILT_RAD, 6)}
 
 
 def test_candidates_close_across_the_narrow_side_and_skip_too_wide_sides():
@@ -71,6 +95,6 @@ def test_candidates_repeat_with_the_same_rng_and_validate():
     with pytest.raises(ValueError):
         GraspCandidate([0.5, 0, 0.03], 0.0, 0.1)
     with pytest.raises(ValueError):
-        GraspCandidate([0.5, 0, 0.03], 0.0, 0.05, approach="side")
+        GraspCandidate([0.5, 0, 0.03], 0.0, 0.05, tilt=MAX_TILT_RAD + 0.1)
     with pytest.raises(ValueError):
         grasp_candidates(SceneObject("x", "cube", "red", [0.5, 0, 0.02]))

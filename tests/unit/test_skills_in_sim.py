@@ -6,7 +6,7 @@ from griptalk.camera import CameraModel
 from griptalk.control.trajectory import time_parameterize
 from griptalk.grasping.heuristic import score
 from griptalk.robot import PANDA_LIMITS
-from griptalk.skills.grasps import grasp_candidates
+from griptalk.skills.grasps import grasp_candidates, hand_tilt
 from griptalk.skills.kinematics import ArmKinematics
 from griptalk.skills.motions import GripperSegment, plan_grasp, plan_place
 from griptalk.types import SceneObject
@@ -50,15 +50,33 @@ def execute(world, segments) -> None:
             world.step()
 
 
-def pick(world, kin, object_id):
+def pick(world, kin, object_id, tilted=False):
     objects = believed(world)
     obj = objects[object_id]
-    candidates = grasp_candidates(obj)
-    best = candidates[int(np.argmax(score(obj, candidates)))]
-    segments = plan_grasp(kin, arm_q(world), best, obstacles=list(objects.values()))
+    candidates = [c for c in grasp_candidates(obj) if (c.tilt != 0.0) == tilted]
+    for i in np.argsort(-score(obj, candidates), kind="stable"):  # the best reachable one, as the skill does
+        best = candidates[i]
+        segments = plan_grasp(kin, arm_q(world), best, obstacles=list(objects.values()))
+        if not isinstance(segments, str):
+            break
     assert not isinstance(segments, str), segments
     execute(world, segments)
     return obj, obj.top_z - best.position[2]
+
+
+def test_tilted_grasp_lifts_the_cube_and_places_it_upright_in_the_bowl(world):
+    kin = ArmKinematics()
+    cube, depth = pick(world, kin, "red_cube", tilted=True)
+    assert abs(hand_tilt(kin.fk(arm_q(world))[1])) > np.radians(20)
+    assert believed(world)["red_cube"].position[2] > 0.12  # lifted with the hand
+    objects = believed(world)
+    segments = plan_place(kin, arm_q(world), objects["green_bowl"], "in", cube, grasp_depth_m=depth,
+                          obstacles=list(objects.values()))
+    assert not isinstance(segments, str), segments
+    execute(world, segments)
+    world.step(240)
+    after = {s.id: s for s in world.object_states()}
+    assert is_in(after["red_cube"], after["green_bowl"])
 
 
 def test_red_cube_ends_in_the_green_bowl(world):

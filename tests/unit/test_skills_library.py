@@ -32,6 +32,15 @@ def test_open_then_close_the_drawer(drawer_world):
     assert drawer_world.drawer_opening_m() < 0.01
 
 
+def test_put_the_cube_in_the_opened_drawer(drawer_world):
+    library = SkillLibrary(WorldPort(drawer_world, score))
+    library.execute(PlanStep("open", DRAWER))
+    library.execute(PlanStep("grasp", RED_CUBE))
+    assert "in the drawer" in library.execute(PlanStep("place", RED_CUBE, DRAWER, "in"))
+    drawer_world.step(120)
+    assert relation_holds(drawer_world.object_states(), "red_cube", "in", "drawer")
+
+
 def test_cancel_at_every_phase_of_open_stops_there(drawer_world):
     port = WorldPort(drawer_world, score)
     library = SkillLibrary(port)

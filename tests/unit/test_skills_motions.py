@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from griptalk.robot import PANDA_HOME, PANDA_LIMITS
-from griptalk.skills.grasps import GraspCandidate, grasp_candidates, normalize_yaw, wrist_yaw
+from griptalk.skills.grasps import GraspCandidate, grasp_candidates, hand_tilt, normalize_yaw, wrist_yaw
 from griptalk.skills.kinematics import ArmKinematics, rotation_angle_between
 from griptalk.skills.motions import (PHASES, GripperSegment, MotionConfig, MoveSegment, plan_grasp, plan_home,
                                      plan_place)
@@ -157,3 +157,59 @@ def test_plan_grasp_unwinds_a_wound_wrist(kin):
     q_grasp = segments[2].waypoints[-1]
     assert abs(q_grasp[6]) < 1.9
     assert abs(normalize_yaw(wrist_yaw(kin.fk(q_grasp)[1]), candidate.yaw) - candidate.yaw) < np.radians(2.0)
+
+
+def test_tilted_grasp_descends_along_its_approach_axis_and_lifts_straight_up(kin):
+    candidate = GraspCandidate([0.5, 0.1, 0.03], CUBE.yaw, 0.06, tilt=np.radians(30))
+    segments = plan_grasp(kin, PANDA_HOME, candidate)
+    assert not isinstance(segments, str), segments
+    check_chained(segments, PANDA_HOME)
+    descend = np.array([kin.fk(q)[0] for q in segments[2].waypoints])
+    np.testing.assert_allclose(descend[0], candidate.pre_grasp(0.10), atol=0.002)
+    np.testing.assert_allclose(descend[-1], candidate.position, atol=0.002)
+    off_axis = np.cross(descend - candidate.position, candidate.approach_direction)
+    assert np.max(np.linalg.norm(off_axis, axis=1)) < 0.002  # a straight line along the approach axis
+    for q in segments[2].waypoints[1:]:  # the hand keeps the grasp's orientation (or its half-turn twin)
+        hand = kin.fk(q)[1]
+        assert min(rotation_angle_between(hand, candidate.orientation),
+                   rotation_angle_between(hand, GraspCandidate(candidate.position, candidate.yaw + np.pi, 0.06,
+                                                               -candidate.tilt).orientation)) < np.radians(2.0)
+    lifted = np.array([kin.fk(q)[0] for q in segments[4].waypoints])
+    np.testing.assert_allclose(lifted[:, :2], np.tile(candidate.position[:2], (len(lifted), 1)), atol=0.002)
+    assert dense_tcp_heights(kin, segments).min() >= 0.005
+
+
+def test_unreachable_tilts_are_refused_before_moving(kin):
+    top_down = GraspCandidate([0.7, 0.0, 0.03], 0.0, 0.06)
+    assert not isinstance(plan_grasp(kin, PANDA_HOME, top_down), str)
+    # Leaning back towards the robot from beyond the object: the wrist cannot get there.
+    from_beyond = GraspCandidate([0.7, 0.0, 0.03], 0.0, 0.06, tilt=-np.radians(40))
+    assert plan_grasp(kin, PANDA_HOME, from_beyond).startswith("no reachable grasp:")
+    # Low enough for a top-down grasp, but tilted the pads' lower corner would hit the table.
+    low = GraspCandidate([0.5, 0.0, 0.016], 0.0, 0.06, tilt=np.radians(40))
+    assert "into the table" in plan_grasp(kin, PANDA_HOME, low)
+    assert not isinstance(plan_grasp(kin, PANDA_HOME, GraspCandidate([0.5, 0.0, 0.016], 0.0, 0.06)), str)
+
+
+def test_approach_through_another_object_is_refused(kin):
+    mug = SceneObject("mug", "mug", "white", [0.43, 0.1, 0.05], size=[0.08, 0.08, 0.10])  # 7 mm beside the cube
+    top_down = GraspCandidate([0.5, 0.1, 0.03], 0.0, 0.06)
+    assert not isinstance(plan_grasp(kin, PANDA_HOME, top_down, obstacles=[CUBE, mug]), str)
+    # Tilted, the hand comes down from the -x side, through the mug.
+    from_mug_side = GraspCandidate([0.5, 0.1, 0.03], 0.0, 0.06, tilt=np.radians(30))
+    result = plan_grasp(kin, PANDA_HOME, from_mug_side, obstacles=[CUBE, mug])
+    assert isinstance(result, str) and "passes through the mug" in result
+    from_far_side = GraspCandidate([0.5, 0.1, 0.03], np.pi, 0.06, tilt=np.radians(30))
+    assert not isinstance(plan_grasp(kin, PANDA_HOME, from_far_side, obstacles=[CUBE, mug]), str)
+
+
+def test_place_keeps_the_grasp_tilt_so_the_object_stays_upright(kin):
+    candidate = GraspCandidate([0.5, 0.1, 0.03], CUBE.yaw, 0.06, tilt=np.radians(25))
+    q_held = plan_grasp(kin, PANDA_HOME, candidate)[-1].waypoints[-1]
+    tilt = hand_tilt(kin.fk(q_held)[1])
+    assert abs(tilt) == pytest.approx(np.radians(25), abs=np.radians(1))
+    segments = plan_place(kin, q_held, BOWL, "in", CUBE, obstacles=[BOWL, TALL])
+    assert not isinstance(segments, str), segments
+    for segment in segments[:2]:  # transport and lower: the wrist turns only about the vertical
+        for q in segment.waypoints[1:]:
+            assert hand_tilt(kin.fk(q)[1]) == pytest.approx(tilt, abs=np.radians(2))

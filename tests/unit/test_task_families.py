@@ -87,7 +87,7 @@ def test_a_refusal_counts_only_with_the_expected_answer_no_step_and_nothing_move
 def test_summary_rates_per_family_and_group():
     def episode(family, group, credit, stops=()):
         return {"family": family, "group": group, "seed": 0, "instruction": "", "credit": credit,
-                "success": credit == 1.0, "status": "", "message": "", "unmet": [], "moved": [],
+                "success": credit == 1.0, "status": "done", "expect": "done", "message": "", "unmet": [], "moved": [],
                 "task_seconds": 10.0, "safety_stops": list(stops), "force_over_limit_events": 0,
                 "force_peak_n": 3.0, "claim_contradicted": False}
     metrics = summarize([episode("stack", "single_step", 1.0), episode("drawer", "multi_step", 0.5, ["force"]),

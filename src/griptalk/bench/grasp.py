@@ -5,11 +5,14 @@ With `--episodes N` (default 20; the full run is `--episodes 100`, about 15 minu
 - Held-out trials, N placements of random_urdfs shapes never used in training (900-999), 12
   candidates each, every one tried (griptalk.grasping.generate): `roc_auc`, `accuracy` (at a 0.5
   threshold), `top1_precision` (per placement, the best-scored candidate succeeded) and `base_rate`
-  (the share of tried candidates that succeeded).
+  (the share of tried candidates that succeeded); `roc_auc_tilted` on the tilted candidates alone
+  (approach at least 10 degrees from vertical).
 - Behaviour, N more held-out placements: the broad sampler proposes 16 candidates, and one is picked
   and tried from the same starting state by the predictor (`first_try_success_with_predictor`), at
   random (`first_try_success_without`) and by the hand-written heuristic (`first_try_success_heuristic`).
   A pick out of the arm's reach passes to the next in that order, as the skill does.
+  `tilted_pick_share`: how many of the predictor's tried picks are tilted, `tilted_pick_success`: how
+  many of those held (null when none was tilted).
 - `score_100_candidates_ms`: median wall-clock time to score 100 candidates from a whole 640 x 480
   depth image (height map and patches included), one torch thread; `score_100_candidates_cpu_ms`:
   the same in the process's CPU time, which leaves out waiting for a busy machine's cores.
@@ -17,7 +20,8 @@ With `--episodes N` (default 20; the full run is `--episodes 100`, about 15 minu
   from the rendered depth): `pick_place_success` over N/2 random layouts with two cubes and a bowl
   (put a cube in the bowl or on the other cube, alternately), `drawer_open_success` and
   `drawer_close_success` over N/4 random cabinet poses (open: pulled out at least 90% of the skill's
-  pull; closed: within 1 cm).
+  pull; closed: within 1 cm). `pick_place_tilted_share`: how many of the grasps the skill made there
+  were tilted (read from the arm's joints once it held the cube).
 """
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ from griptalk.grasping.model import GraspPredictor
 from griptalk.grasping.sampler import sample_candidates
 from griptalk.grasping.trials import GraspTrials, configured_camera, kind_names, render_depth_window
 from griptalk.skills.drawer import PULL_M
+from griptalk.skills.grasps import hand_tilt
 from griptalk.skills.library import SkillFailed, SkillLibrary
 from griptalk.skills.world_port import WorldPort
 from griptalk.types import ObjectRef, PlanStep
@@ -47,6 +52,7 @@ TIMING_CANDIDATES, TIMING_REPEATS = 100, 30
 OPENED_FRACTION = 0.9
 CLOSED_M = 0.01
 SETTLE_STEPS = 120
+TILTED_RAD = np.radians(10.0)  # grasps tilted at least this much count as tilted
 
 
 class DepthScorer:
@@ -67,38 +73,53 @@ def held_out_figures(predictor: GraspPredictor, trials: GraspTrials, placements:
     data = generate(placements, seed, held_out=True, trials=trials)
     scores = predictor.predict(*dataset.inputs(data))
     labels = data["label"].astype(bool)
+    tilted = np.abs(data["tilt"]) >= TILTED_RAD
     return {"roc_auc": round(roc_auc(labels, scores), 4),
             "accuracy": round(float(np.mean((scores >= 0.5) == labels)), 4),
             "top1_precision": round(top1_precision(labels, scores, data["placement"]), 4),
             "base_rate": round(float(labels.mean()), 4),
             "trials": int(len(labels)),
-            "heuristic_roc_auc": round(roc_auc(labels, data["heuristic"]), 4)}
+            "heuristic_roc_auc": round(roc_auc(labels, data["heuristic"]), 4),
+            "roc_auc_tilted": _rounded_auc(labels[tilted], scores[tilted]),
+            "tilted_trials": int(tilted.sum())}
 
 
-def _first_try(trials: GraspTrials, candidates, order) -> bool:
+def _rounded_auc(labels, scores) -> float | None:
+    """roc_auc, or None when the labels hold only successes or only failures."""
+    return round(roc_auc(labels, scores), 4) if 0 < labels.sum() < len(labels) else None
+
+
+def _first_try(trials: GraspTrials, candidates, order) -> tuple[bool, int | None]:
+    """Whether the first reachable candidate in `order` held, and which it was."""
     for i in order:
         outcome = trials.attempt(candidates[i])
         if outcome is not None:
-            return outcome
-    return False
+            return outcome, i
+    return False, None
 
 
 def behaviour_figures(predictor: GraspPredictor, trials: GraspTrials, grasps: int, seed: int) -> dict:
     rng = np.random.default_rng(seed)
     kinds = kind_names(held_out=True)
     results = {"with": [], "without": [], "heuristic": []}
+    tilted_picks = []  # success of the predictor's picks that were tilted
     for _ in range(grasps):
         p = trials.place(str(rng.choice(kinds)), rng)
         candidates = sample_candidates(p.perceived, BEHAVIOUR_CANDIDATES, rng)
         learned = predictor.predict(*grasp_patches(p.height_map, candidates))
         hand_written = heuristic.score(p.perceived, candidates)
-        results["with"].append(_first_try(trials, candidates, np.argsort(-learned, kind="stable")))
-        results["without"].append(_first_try(trials, candidates, rng.permutation(len(candidates))))
-        results["heuristic"].append(_first_try(trials, candidates, np.argsort(-hand_written, kind="stable")))
+        held, pick = _first_try(trials, candidates, np.argsort(-learned, kind="stable"))
+        results["with"].append(held)
+        if pick is not None and abs(candidates[pick].tilt) >= TILTED_RAD:
+            tilted_picks.append(held)
+        results["without"].append(_first_try(trials, candidates, rng.permutation(len(candidates)))[0])
+        results["heuristic"].append(_first_try(trials, candidates, np.argsort(-hand_written, kind="stable"))[0])
     return {"first_try_success_with_predictor": round(float(np.mean(results["with"])), 4),
             "first_try_success_without": round(float(np.mean(results["without"])), 4),
             "first_try_success_heuristic": round(float(np.mean(results["heuristic"])), 4),
-            "grasps": grasps}
+            "grasps": grasps,
+            "tilted_pick_share": round(len(tilted_picks) / grasps, 4),
+            "tilted_pick_success": round(float(np.mean(tilted_picks)), 4) if tilted_picks else None}
 
 
 def scoring_ms(predictor: GraspPredictor, trials: GraspTrials, seed: int) -> dict:
@@ -121,7 +142,7 @@ def scoring_ms(predictor: GraspPredictor, trials: GraspTrials, seed: int) -> dic
 def pick_place_figures(predictor: GraspPredictor, layouts: int, seed: int) -> dict:
     rng = random.Random(seed)
     camera = configured_camera()
-    successes = []
+    successes, tilted = [], []
     for episode in range(layouts):
         a, b, bowl = rng.sample(sorted(COLORS), 3)
         scene = random_scene(seed * 1000 + episode, n_objects=rng.randint(3, 5),
@@ -133,13 +154,15 @@ def pick_place_figures(predictor: GraspPredictor, layouts: int, seed: int) -> di
             library = SkillLibrary(WorldPort(world, DepthScorer(world, predictor)))
             try:
                 library.execute(PlanStep("grasp", cube))
+                tilted.append(abs(hand_tilt(library.kin.fk(world.joint_state()[1][:7])[1])) >= TILTED_RAD)
                 library.execute(PlanStep("place", cube, target, relation))
             except SkillFailed:
                 successes.append(False)
                 continue
             world.step(SETTLE_STEPS)
             successes.append(relation_holds(world.object_states(), cube.id, relation, target.id))
-    return {"pick_place_success": round(float(np.mean(successes)), 4), "layouts": layouts}
+    return {"pick_place_success": round(float(np.mean(successes)), 4), "layouts": layouts,
+            "pick_place_tilted_share": round(float(np.mean(tilted)), 4) if tilted else None}
 
 
 def drawer_figures(predictor: GraspPredictor, poses: int, seed: int) -> dict:

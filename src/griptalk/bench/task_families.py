@@ -92,7 +92,7 @@ def put_unseen_colour(rng: random.Random, seed: int) -> Task:
 def stack(rng: random.Random, seed: int) -> Task:
     top, bottom = _colors(rng, 2, ALL_COLORS)
     text = rng.choice(("stack the {t} cube on the {b} cube", "put the {t} block on top of the {b} block",
-                       "place the {t} cube on the {b} one")).format(t=top, b=bottom)
+                       "place the {t} cube on the {b} cube")).format(t=top, b=bottom)
     scene = _scene(rng, seed, [("cube", top), ("cube", bottom)])
     return Task("stack", "single_step", scene, text, (Goal(f"{top}_cube", "on", f"{bottom}_cube"),))
 

@@ -12,7 +12,8 @@ graph down. Families and their goals: griptalk.bench.task_families (episode k is
 - safety_stops: the supervisor's transitions into a stop; force_over_limit_events: excursions of the
   measured wrist force above the supervisor's force limit; force_peak_n [N]
 - claims_contradicted: episodes where the stack said "succeeded" and the ground truth disagrees
-- failures: what each failed episode was asked, answered and left undone
+- failures: each episode that failed or answered otherwise than expected (even where the goals hold):
+  what it was asked, answered and left undone
 """
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def run_task(task: Task) -> dict:
                          progress=io.StringIO(), watch=watch)
     credit = judge(task, report)
     return {"family": task.family, "group": task.group, "seed": task.scene.seed, "instruction": task.instruction,
-            "credit": credit, "success": credit == 1.0, "status": report.status, "message": report.message,
+            "expect": task.expect, "credit": credit, "success": credit == 1.0, "status": report.status, "message": report.message,
             "unmet": [str(g) for g in task.goals if report.states and not g.holds(report.states)],
             "moved": report.moved, "task_seconds": report.task_seconds, "safety_stops": watch.stops,
             "force_over_limit_events": watch.force_over_limit_events, "force_peak_n": watch.force_peak_n,
@@ -63,7 +64,7 @@ def summarize(episodes: list[dict]) -> dict:
         group[e["group"]].append(e)
     seconds = [e["task_seconds"] for e in episodes if e["task_seconds"] is not None]
     failures = [{k: e[k] for k in ("family", "seed", "instruction", "status", "message", "unmet", "moved",
-                                   "safety_stops")} for e in episodes if not e["success"]]
+                                   "safety_stops")} for e in episodes if not e["success"] or e["status"] != e["expect"]]
     return {
         "success_rate": _rate(episodes),
         "success_rate_by_family": {name: _rate(family[name]) for name in FAMILIES if family[name]},
@@ -86,7 +87,8 @@ def run(episodes: int, seed: int) -> dict:
     for k, task in enumerate(suite(episodes, seed), start=1):
         results.append(run_task(task))
         e = results[-1]
-        why = "" if e["success"] else f": {e['message']}" + (f"; unmet: {', '.join(e['unmet'])}" if e["unmet"] else "")
+        unmet = f"; unmet: {', '.join(e['unmet'])}" if e["unmet"] else ""
+        why = "" if e["success"] and e["status"] == task.expect else f": {e['message']}{unmet}"
         print(f"[{k}/{episodes}] {task.family}: {task.instruction!r} -> {e['status']}, credit {e['credit']:.2f}"
               f" ({e['task_seconds'] or 0.0:.1f} s){why}", file=sys.stderr, flush=True)
     return summarize(results)

@@ -45,8 +45,8 @@ def run_episode(scene: Scene, instruction: str, execute: bool, timeout_s: float,
                 GraphClient(launcher, recorder, watch) as graph:
             try:
                 deadline = start + timeout_s
+                graph.wait_ready(deadline)
                 if execute:
-                    graph.wait_ready(deadline)
                     before = graph.world_state(deadline)
                     started = time.monotonic()
                     graph.execute(instruction, report, deadline, progress)

@@ -5,9 +5,11 @@ change without running the trials again:
 
 - per placement: `map_heights` (P, n, n) float16 [m], `map_seen` (P, n, n) bool, `map_origin` (P, 2) [m],
   and `cell_m` (the height maps' cell size);
-- per trial: the candidate (`position` (N, 3), `yaw` (N,), `width` (N,)), `label` (N,) 0/1,
+- per trial: the candidate (`position` (N, 3), `yaw` (N,), `width` (N,), `tilt` (N,)), `label` (N,) 0/1,
   `placement` (N,) its placement's row, `kind` (N,) the object kind, `nominal` (N,) whether the
   skill library proposed it, `heuristic` (N,) the hand-written score.
+
+Files written before grasps could tilt have no `tilt`: their grasps were top-down (tilt 0).
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from griptalk.grasping.heightmap import CELL_M, HeightMap, grasp_patches
 from griptalk.skills.grasps import GraspCandidate
 
 MAP_KEYS = ("map_heights", "map_seen", "map_origin")
-TRIAL_KEYS = ("position", "yaw", "width", "label", "placement", "kind", "nominal", "heuristic")
+TRIAL_KEYS = ("position", "yaw", "width", "tilt", "label", "placement", "kind", "nominal", "heuristic")
 
 
 def height_map(data: dict, placement: int) -> HeightMap:
@@ -29,7 +31,7 @@ def height_map(data: dict, placement: int) -> HeightMap:
 
 
 def candidates(data: dict, rows) -> list[GraspCandidate]:
-    return [GraspCandidate(data["position"][i], data["yaw"][i], data["width"][i]) for i in rows]
+    return [GraspCandidate(data["position"][i], data["yaw"][i], data["width"][i], data["tilt"][i]) for i in rows]
 
 
 def inputs(data: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -65,11 +67,13 @@ def load(paths: Sequence[Path]) -> dict:
     parts = []
     for path in paths:
         with np.load(path) as f:
-            missing = set(MAP_KEYS + TRIAL_KEYS + ("cell_m",)) - set(f.files)
+            missing = set(MAP_KEYS + TRIAL_KEYS + ("cell_m",)) - set(f.files) - {"tilt"}
             if missing:
                 raise ValueError(f"{path} is not grasp-trial data (missing {', '.join(sorted(missing))}): "
                                  f"generate it with griptalk.grasping.generate")
-            parts.append({k: f[k] for k in f.files})
+            part = {k: f[k] for k in f.files}
+        part.setdefault("tilt", np.zeros(len(part["label"])))  # written before grasps could tilt
+        parts.append(part)
     data = merge(parts)
     if float(data["cell_m"]) != CELL_M:
         raise ValueError(f"the data's height maps have {float(data['cell_m'])} m cells, the predictor {CELL_M} m")

@@ -5,8 +5,9 @@
 
 Each placement stands one object on the table (training: scene types and random shapes 000-799;
 --held-out: random shapes 900-999 only) and tries `NOMINAL_PER_PLACEMENT` of the skill library's
-candidates and `BROAD_PER_PLACEMENT` of the broad sampler's (see trials.py for how a trial runs).
-Candidates out of the arm's reach are dropped. The same seed gives the same data.
+candidates (top-down and tilted) and `BROAD_PER_PLACEMENT` of the broad sampler's (tilts spread over
++-40 degrees; see trials.py for how a trial runs). Candidates out of the arm's reach are dropped. The
+same seed gives the same data.
 
 The file holds each placement's height map and each trial's candidate and outcome (see
 dataset.py); the training command builds the patches from them.
@@ -67,6 +68,7 @@ def generate(placements: int, seed: int, held_out: bool = False, trials: GraspTr
             rows["position"].append(np.array([c.position for c in chosen]))
             rows["yaw"].append(np.array([c.yaw for c in chosen]))
             rows["width"].append(np.array([c.width_m for c in chosen]))
+            rows["tilt"].append(np.array([c.tilt for c in chosen]))
             rows["label"].append(np.array([outcomes[i] for i in kept], dtype=np.uint8))
             rows["kind"].append(np.array([p.kind] * len(kept)))
             rows["nominal"].append(np.array([i < len(nominal) for i in kept]))

@@ -12,8 +12,10 @@ The same code builds the input in data generation (from a rendered depth window)
   channel says they were not seen.
 - `grasp_patches`: per candidate, `PATCH_CELLS` x `PATCH_CELLS` cells of the height map sampled on a
   grid centred on the grasp and turned with it (rows along the hand's x axis, columns along the
-  closing direction): heights relative to the TCP, which cells were seen, and where the open
-  fingers come down; plus the gripper's parameters as features.
+  closing direction): heights relative to the hand's plane through the TCP (across its approach
+  axis: level for a top-down grasp, rising along the hand's x axis as the hand tilts, so that
+  what the tilted hand comes down on stands out), which cells were seen, and where the open
+  fingers come down; plus the gripper's parameters as features (opening, TCP height, tilt).
 """
 from __future__ import annotations
 
@@ -25,22 +27,20 @@ import numpy as np
 
 from griptalk.camera import CameraModel
 from griptalk.robot import GRIPPER_MAX_WIDTH_M
-from griptalk.skills.grasps import GraspCandidate
+from griptalk.skills.grasps import FINGER_HALF_LENGTH_M, FINGER_THICKNESS_M, MAX_TILT_RAD, GraspCandidate
 from griptalk.types import SceneObject
 
 CELL_M = 0.004
 REGION_M = 0.24  # the height map's side: the object plus the fingers' reach around it
 PATCH_CELLS = 28  # 11.2 cm: the open fingers (8 cm apart) and their pads fit inside
 MIN_HEIGHT_M, MAX_HEIGHT_M = -0.02, 0.40  # points outside are not the table or an object on it
-# Patch heights relative to the TCP, clipped and scaled to about [-1, 2].
+# Patch heights relative to the hand's plane through the TCP, clipped and scaled to about [-1, 2].
 RELATIVE_CLIP_M = (-0.05, 0.10)
 RELATIVE_SCALE_M = 0.05
-FEATURES = ("width", "tcp_height")  # gripper parameters beside the patch
-FEATURE_SCALE_M = np.array([GRIPPER_MAX_WIDTH_M, 0.10])
+FEATURES = ("width", "tcp_height", "tilt")  # gripper parameters beside the patch
+FEATURE_SCALE = np.array([GRIPPER_MAX_WIDTH_M, 0.10, MAX_TILT_RAD])  # [m, m, rad]
+TILT_FEATURE = FEATURES.index("tilt")
 CHANNELS = 3  # relative height, seen, fingers
-# The fingers' footprint beside the opening: along the hand's x axis, and beyond the opening's edge.
-FINGER_HALF_LENGTH_M = 0.011
-FINGER_THICKNESS_M = 0.010
 REMAP_COLUMNS = 1024  # cv2.remap takes at most 32767 rows and columns: points are laid out in rows this long
 
 
@@ -153,8 +153,8 @@ def grasp_patches(height_map: HeightMap, candidates: Sequence[GraspCandidate]) -
     patches = np.zeros((n, CHANNELS, PATCH_CELLS, PATCH_CELLS), np.float32)
     if n == 0:
         return patches, np.zeros((0, len(FEATURES)), np.float32)
-    params = np.array([[*c.position, c.yaw, c.width_m] for c in candidates], dtype=np.float32)
-    centre, yaw, width = params[:, :3], params[:, 3:4], params[:, 4:5]
+    params = np.array([[*c.position, c.yaw, c.width_m, c.tilt] for c in candidates], dtype=np.float32)
+    centre, yaw, width, tilt = params[:, :3], params[:, 3:4], params[:, 4:5], params[:, 5]
     cos, sin = np.cos(yaw), np.sin(yaw)
     u, v = _OFFSETS[:, 0], _OFFSETS[:, 1]
     # The hand's x axis is (cos, sin) and its y axis (sin, -cos) (see grasps.grasp_orientation); one row of
@@ -166,6 +166,7 @@ def grasp_patches(height_map: HeightMap, candidates: Sequence[GraspCandidate]) -
     sampled = height_map.sample_cells(grid).reshape(n, PATCH_CELLS, PATCH_CELLS, 2)
     relative = patches[:, 0]
     np.subtract(sampled[..., 0], centre[:, 2, None, None], out=relative)
+    relative -= np.tan(tilt)[:, None, None] * u.reshape(PATCH_CELLS, PATCH_CELLS)  # the tilted plane's rise
     np.clip(relative, *RELATIVE_CLIP_M, out=relative)
     relative /= RELATIVE_SCALE_M
     patches[:, 1] = sampled[..., 1]
@@ -173,5 +174,5 @@ def grasp_patches(height_map: HeightMap, candidates: Sequence[GraspCandidate]) -
     along = np.abs(u).reshape(PATCH_CELLS, PATCH_CELLS) <= FINGER_HALF_LENGTH_M
     half = width[:, :, None] / 2.0
     patches[:, 2] = along & (across >= half) & (across <= half + FINGER_THICKNESS_M)
-    features = np.stack([width[:, 0], centre[:, 2]], axis=1) / FEATURE_SCALE_M.astype(np.float32)
+    features = np.stack([width[:, 0], centre[:, 2], tilt], axis=1) / FEATURE_SCALE.astype(np.float32)
     return patches, features

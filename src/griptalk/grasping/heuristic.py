@@ -1,4 +1,4 @@
-"""Hand-written grasp quality: a score in [0, 1] for a top-down grasp candidate on an object.
+"""Hand-written grasp quality: a score in [0, 1] for a grasp candidate on an object.
 
 The score is the product of four factors, each in [0, 1], so any one that rules the grasp
 out (fingers landing on the object, palm hitting it, fingertips in the table) zeroes it:
@@ -14,6 +14,9 @@ out (fingers landing on the object, palm hitting it, fingertips in the table) ze
 - depth: TCP depth below the object's top, piecewise linear through 2 mm (0), 10-25 mm (1)
   and 35 mm (0, the palm meets the top); 0 when the fingertips would go into the table.
 
+The approach's tilt only counts through the table: the factors above judge the fingers where they
+close, which the tilt (about the closing axis) leaves level.
+
 `score` has the signature the learned predictor keeps: (object, candidates) -> scores.
 """
 from __future__ import annotations
@@ -23,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from griptalk.robot import GRIPPER_MAX_WIDTH_M
-from griptalk.skills.grasps import MIN_TCP_Z_M, ROUND_CLASSES, GraspCandidate, closing_extent
+from griptalk.skills.grasps import ROUND_CLASSES, GraspCandidate, closing_extent, min_tcp_z
 from griptalk.types import SceneObject
 
 FULL_CLEARANCE_PER_SIDE_M = 0.005
@@ -55,7 +58,7 @@ def width_factor(obj: SceneObject, candidate: GraspCandidate) -> float:
 
 
 def depth_factor(obj: SceneObject, candidate: GraspCandidate) -> float:
-    if candidate.position[2] < MIN_TCP_Z_M - 1e-9:
+    if candidate.position[2] < min_tcp_z(candidate.tilt) - 1e-9:
         return 0.0
     depth = obj.top_z - float(candidate.position[2])
     return float(np.interp(depth, DEPTH_POINTS_M, DEPTH_VALUES, left=0.0, right=0.0))

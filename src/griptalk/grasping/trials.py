@@ -7,10 +7,10 @@ placement is perceived the way the stack would, with noise: the object's box (ce
 from its top-down silhouette, and the scene camera's depth of its neighbourhood, rendered as
 the window of the camera image that perception would crop (`heightmap.object_window`).
 
-`attempt` runs one candidate from the placement's saved state: the arm starts above the grasp
-(where the skill's approach ends), descends as the skill does (stopping on a 20 N wrist force),
-closes, lifts 15 cm and shakes. Success is judged from ground truth: the object rose with the
-hand and the fingers still hold it. Friction varies per placement.
+`attempt` runs one candidate from the placement's saved state: the arm starts back along the
+grasp's approach axis (where the skill's approach ends), descends along it as the skill does
+(stopping on a 20 N wrist force), closes, lifts 15 cm and shakes. Success is judged from ground
+truth: the object rose with the hand and the fingers still hold it. Friction varies per placement.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ import yaml
 from griptalk.camera import CameraModel
 from griptalk.grasping.heightmap import HeightMap, object_window, window_camera
 from griptalk.paths import share_dir
-from griptalk.robot import GRIPPER_MAX_WIDTH_M, PANDA_HOME
+from griptalk.robot import GRIPPER_MAX_WIDTH_M, PANDA_HOME, PANDA_LIMITS
 from griptalk.ros.calibration import camera_from_params
 from griptalk.skills.grasps import GraspCandidate, grasp_orientation
 from griptalk.skills.kinematics import ArmKinematics
@@ -199,18 +199,19 @@ class GraspTrials:
         if self.placement is None:
             raise RuntimeError("attempt before place")
         grasp = candidate.position
-        pre_grasp = grasp + np.array([0.0, 0.0, self.motion.approach_height_m])
-        turns = wrist_turns(self.kin, PANDA_HOME, pre_grasp, candidate.yaw)
+        pre_grasp = candidate.pre_grasp(self.motion.approach_height_m)
+        turns = wrist_turns(self.kin, PANDA_HOME, pre_grasp, candidate.yaw, candidate.tilt)
         if not turns:
             return None
-        down = fixed_orientation(grasp_orientation(turns[0]))
-        q_pre = self.kin.ik(pre_grasp, grasp_orientation(turns[0]), seed_q=PANDA_HOME)
+        hand = grasp_orientation(*turns[0])
+        q_pre = self.kin.ik(pre_grasp, hand, seed_q=PANDA_HOME)
         if q_pre is None:
             return None
         try:
-            descend = cartesian_line(self.kin, q_pre, grasp, down, 0.0, self.motion, steps=self.motion.descend_steps)
-            lift = cartesian_line(self.kin, descend[-1], grasp + [0.0, 0.0, self.motion.lift_height_m], down, 0.0,
-                                  self.motion)
+            descend = cartesian_line(self.kin, q_pre, grasp, fixed_orientation(hand), 0.0, self.motion,
+                                     steps=self.motion.descend_steps)
+            lift = cartesian_line(self.kin, descend[-1], grasp + [0.0, 0.0, self.motion.lift_height_m],
+                                  fixed_orientation(hand), 0.0, self.motion)
         except Unreachable:
             return None
         self._call(pb.restoreState, self.placement.state)
@@ -226,7 +227,8 @@ class GraspTrials:
         if self.port.move(MoveSegment("lift", lift), limit).stopped_on_force:
             return False
         top = lift[-1]
-        shake = np.array([top, top + SHAKE_TURN_RAD, top - SHAKE_TURN_RAD, top])
+        # Near a joint's stop the shake swings less far that way.
+        shake = np.clip([top, top + SHAKE_TURN_RAD, top - SHAKE_TURN_RAD, top], PANDA_LIMITS.lower, PANDA_LIMITS.upper)
         self.shaker.move(MoveSegment("lift", shake), float("inf"))
         held = self.world.gripper_width() >= self.skill.min_held_width_m
         return bool(held and self._object_z() - start_z >= HELD_RISE_FRACTION * self.motion.lift_height_m)

@@ -26,7 +26,7 @@ from griptalk.ros.conversions import scene_from_msg, step_from_msg, step_to_msg
 from griptalk.ros.params import Param, ParameterError, declare_all
 from griptalk.ros.runner import run_node
 from griptalk.ros.waiting import server_ready, within
-from griptalk.types import SceneGraph, SceneObject
+from griptalk.types import PlanStep, SceneGraph, SceneObject
 from griptalk_interfaces.action import ExecuteInstruction, ExecuteSkill
 from griptalk_interfaces.msg import Plan, SceneGraph as SceneGraphMsg, StepResult
 from griptalk_interfaces.srv import PlanInstruction
@@ -171,10 +171,10 @@ class PlannerNode(Node):
                 self.feedback(goal_handle, i, step, "started" if attempts[key] == 1 else "retrying", key)
                 start = time.monotonic()
                 ok, message = await self.run_skill(goal_handle, step)
+                if ok and not self.halted(goal_handle):
+                    ok, message = await self.confirm(goal_handle, step, scene)  # may move home to look
                 if self.halted(goal_handle):
                     return self.finish_halted(goal_handle, result, step, done, steps[i:])
-                if ok:
-                    ok, message = await self.confirm(step, scene)
                 done.append(StepResult(step=step_to_msg(step), ok=ok, attempts=attempts[key],
                                        seconds=time.monotonic() - start, message=message))
                 self.feedback(goal_handle, i, step, "succeeded" if ok else "failed", message)
@@ -182,7 +182,10 @@ class PlannerNode(Node):
                     held = self.held_after(step, scene, held)
                     i += 1
                     continue
-                held = None if step.skill in ("grasp", "place") else held  # not sure what the hand has now
+                if step.skill == "grasp" or (step.skill == "place" and not self.unseen(self.scene, step.object.id)):
+                    held = None  # the hand may have let go: trust what perception shows
+                # else a failed place whose object perception does not see: most likely still in the hand, which
+                # hides it; the place skill checks the fingers before it moves, so a wrong guess fails safely.
                 if attempts[key] >= self.p["max_attempts"]:
                     problem = f"'{key}' failed after {attempts[key]} attempts: {message}"
                     return self.finish_failed(goal_handle, result, problem, done, steps[i:])
@@ -240,8 +243,18 @@ class PlannerNode(Node):
         return (f"Done: {'; '.join(finished) or 'nothing'}. "
                 f"Not done: {'; '.join(s.describe() for s in left) or 'nothing'}.")
 
-    async def confirm(self, step, before: SceneGraph) -> tuple[bool, str]:
-        """Check the step's postcondition on fresh perception."""
+    async def confirm(self, goal_handle, step, before: SceneGraph) -> tuple[bool, str]:
+        """Check the step's postcondition on fresh perception. The arm above a place target can hide
+        what it just put down from the scene camera: then it looks again from home, out of the view."""
+        ok, message = await self.check(step, before)
+        if not ok and step.skill == "place" and self.scene is not None and self.unseen(self.scene, step.object.id):
+            moved, why = await self.run_skill(goal_handle, PlanStep("home"))
+            if not moved:
+                return False, f"{message}; going home to look again failed: {why}"
+            ok, message = await self.check(step, before)
+        return ok, message
+
+    async def check(self, step, before: SceneGraph) -> tuple[bool, str]:
         after = await self.fresh_scene(self.p["settle_frames"])
         if after is None:
             return False, "no fresh scene graph after the step"
@@ -249,6 +262,11 @@ class PlannerNode(Node):
             return check_postcondition(step, before, after)
         except ValueError as e:
             return False, str(e)
+
+    @staticmethod
+    def unseen(scene: SceneGraph, object_id: str) -> bool:
+        obj = scene.get(object_id)
+        return obj is None or obj.stale
 
     async def run_skill(self, goal_handle, step) -> tuple[bool, str]:
         """Run the step on the skill server; a halt (on_cancel, a "stop") cancels it there."""

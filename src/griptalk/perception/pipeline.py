@@ -5,8 +5,10 @@ whose box matches its pixels' box best (one to one). The geometric classifier of
 overrules a detection it is more sure of, and names blobs the detector missed when it is sure
 enough (`shape_fallback`; measured: it lifts object recall from 0.67 to 0.99 with the first
 weights); without a detector it names every blob. Poses and colours always come from the blob's
-own points and pixels. A drawer's handle (its own detector class) is cut from the cabinet's
-footprint, and the cabinet's depth tells the drawer's opening.
+own points and pixels. A detection that matches no blob is carved out of the blob it lies in: an
+object in an open drawer stands on the drawer's floor, so no depth jump separates the two. A
+drawer's handle (its own detector class) is cut from the cabinet's footprint, and the cabinet's
+depth tells the drawer's opening.
 """
 from __future__ import annotations
 
@@ -37,6 +39,8 @@ class PerceptionConfig:
     # (a drawer's handle seen past the cabinet's top), not objects.
     max_hidden_height_m: float = 0.06
     min_match_iou: float = 0.4  # box overlap for a blob to take a detection's class
+    min_carve_confidence: float = 0.5  # a detection matching no blob is carved out of one from this confidence
+    carve_height_m: float = 0.01  # carved: the pixels in its box this far above the lowest ones there
     drawer_depth_m: float = 0.20  # the cabinet's front-to-back depth (urdf/drawer_cabinet.urdf)
     shape_fallback: bool = True  # with a detector: geometry may overrule an unsure detection or fill a miss
 
@@ -45,6 +49,10 @@ class PerceptionConfig:
             raise ValueError(f"drawer_depth_m must be > 0, got {self.drawer_depth_m}")
         if not 0.0 < self.min_match_iou <= 1.0:
             raise ValueError(f"min_match_iou must be in (0, 1], got {self.min_match_iou}")
+        if not 0.0 < self.min_carve_confidence <= 1.0:
+            raise ValueError(f"min_carve_confidence must be in (0, 1], got {self.min_carve_confidence}")
+        if self.carve_height_m <= 0.0:
+            raise ValueError(f"carve_height_m must be > 0, got {self.carve_height_m}")
         if not 0.0 <= self.min_shape_confidence <= 1.0:
             raise ValueError(f"min_shape_confidence must be in [0, 1], got {self.min_shape_confidence}")
         if self.max_hidden_height_m <= 0.0:
@@ -58,6 +66,9 @@ class PerceptionPipeline:
         self.config = config or PerceptionConfig()
         self.detector = detector
         self._prototypes = {p.object_class: p for p in self.config.shapes.prototypes}
+        # What can stand inside a container or the drawer: neither a container nor the drawer.
+        self._carvable_classes = {p.object_class for p in self.config.shapes.prototypes
+                                  if p.hollowness < self.config.shapes.hollow_threshold and not p.faces_robot}
         if detector is not None:
             missing = sorted(set(detector.classes) - set(self._prototypes) - {"handle"})
             if missing:
@@ -75,18 +86,20 @@ class PerceptionPipeline:
         shapes = self.config.shapes
         points = base_frame_points(depth, camera)
         blobs = segment(rgb, depth, camera, self.config.segmentation, points)
-        seen_boxes = [fit_box(b.points) for b in blobs]
-        floors = [floor_height(b.points, box, shapes.inner_fraction)
-                  if hollowness(b.points, box, shapes.inner_fraction) >= shapes.hollow_threshold else None
-                  for b, box in zip(blobs, seen_boxes)]
         handles: list[Detection] = []
         if self.detector is not None:
             found = self.detector.detect(rgb, depth, camera, points)
             handles = [d for d in found if d.object_class == "handle"]
-            labels = match_blobs(blobs, [d for d in found if d.object_class in self._prototypes],
-                                 self.config.min_match_iou)
+            objects = [d for d in found if d.object_class in self._prototypes]
+            labels = match_blobs(blobs, objects, self.config.min_match_iou)
+            blobs, labels = carve_detections(blobs, labels, self._carvable(objects, labels), self.config.carve_height_m,
+                                             self.config.segmentation.min_blob_px)
         else:
             labels = [None] * len(blobs)
+        seen_boxes = [fit_box(b.points) for b in blobs]
+        floors = [floor_height(b.points, box, shapes.inner_fraction)
+                  if hollowness(b.points, box, shapes.inner_fraction) >= shapes.hollow_threshold else None
+                  for b, box in zip(blobs, seen_boxes)]
         detections, opening = [], 0.0
         for blob, seen, box, label in zip(blobs, seen_boxes, rest_on_supports(seen_boxes, floors), labels):
             if seen.bottom_z - box.bottom_z > self.config.max_hidden_height_m:
@@ -105,6 +118,14 @@ class PerceptionPipeline:
                                            position=centre, yaw=yaw, size=size,
                                            confidence=min(class_confidence, color_confidence)), blob))
         return detections, opening
+
+    def _carvable(self, detections: list[Detection], labels: list[Detection | None]) -> list[Detection]:
+        """Confident detections of things that go into containers and overlap no detection that took
+        a blob (neither that one itself nor a second class for the same object)."""
+        matched = np.array([d.box for d in labels if d is not None], float).reshape(-1, 4)
+        overlap = box_iou(np.array([d.box for d in detections], float).reshape(-1, 4), matched)
+        return [d for d, o in zip(detections, overlap) if d.object_class in self._carvable_classes
+                and d.confidence >= self.config.min_carve_confidence and not (o >= self.config.min_match_iou).any()]
 
     def _classify(self, blob: Blob, box: BoxFit, label: Detection | None) -> tuple[ShapePrototype | None, float]:
         """The blob's class prototype and confidence (None: not an object).
@@ -143,6 +164,38 @@ def _without_handles(blob: Blob, box: BoxFit, handles: list[Detection]) -> BoxFi
     footprint = fit_box(blob.points[~inside])
     return BoxFit(np.array([footprint.center[0], footprint.center[1], box.center[2]]), footprint.yaw_rad,
                   np.array([footprint.size[0], footprint.size[1], box.size[2]]), footprint.footprint_fill)
+
+
+def carve_detections(blobs: list[Blob], labels: list[Detection | None], detections: list[Detection],
+                     height_m: float, min_px: int) -> tuple[list[Blob], list[Detection | None]]:
+    """`blobs` and their `labels`, plus a blob of its own for each detection that lies in another blob.
+
+    The object is the pixels of the blob holding most of the detection's box that stand `height_m`
+    above the lowest of them (what it stands on); it is carved only when it is the smaller part and
+    both parts keep `min_px` pixels.
+    """
+    blobs, labels = list(blobs), list(labels)
+    if not blobs:
+        return blobs, labels
+    for detection in detections:
+        x0, y0, x1, y1 = detection.box
+        inside = [(b.cols >= x0) & (b.cols < x1) & (b.rows >= y0) & (b.rows < y1) for b in blobs]
+        i = int(np.argmax([m.sum() for m in inside]))
+        parent, z = blobs[i], blobs[i].points[inside[i], 2]
+        if len(z) < min_px:
+            continue
+        part = np.zeros(len(parent), dtype=bool)
+        part[inside[i]] = z > np.quantile(z, 0.05) + height_m  # a low quantile: robust to depth noise
+        if not min_px <= part.sum() < len(parent) - part.sum():
+            continue
+        blobs[i] = _subset(parent, ~part)
+        blobs.append(_subset(parent, part))
+        labels.append(detection)
+    return blobs, labels
+
+
+def _subset(blob: Blob, keep: np.ndarray) -> Blob:
+    return Blob(blob.rows[keep], blob.cols[keep], blob.points[keep], blob.rgb[keep])
 
 
 def match_blobs(blobs: list[Blob], detections: list[Detection], min_iou: float) -> list[Detection | None]:

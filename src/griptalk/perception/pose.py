@@ -44,14 +44,14 @@ def fit_box(points: np.ndarray, outlier_quantile: float = 0.01) -> BoxFit:
     points = np.asarray(points, dtype=float)
     if len(points) < 3:
         raise ValueError(f"need at least 3 points to fit a box, got {len(points)}")
-    xy_mm = (points[:, :2] * 1000.0).astype(np.float32)
-    (cx, cy), _, _ = rect = cv2.minAreaRect(xy_mm)
+    hull = cv2.convexHull((points[:, :2] * 1000.0).astype(np.float32))  # mm; the rectangle needs only the hull
+    (cx, cy), _, _ = rect = cv2.minAreaRect(hull)
     corners = cv2.boxPoints(rect)
     edges = (corners[1] - corners[0], corners[2] - corners[1])
     long_edge, short_edge = sorted(edges, key=lambda e: -float(np.hypot(*e)))
     yaw = wrap_angle(float(np.arctan2(long_edge[1], long_edge[0])), np.pi)
     long_m, short_m = float(np.hypot(*long_edge)) / 1000.0, float(np.hypot(*short_edge)) / 1000.0
-    hull_area = cv2.contourArea(cv2.convexHull(xy_mm)) / 1e6
+    hull_area = cv2.contourArea(hull) / 1e6
     fill = hull_area / max(long_m * short_m, 1e-9)
     bottom, top = (float(v) for v in np.quantile(points[:, 2], [outlier_quantile, 1.0 - outlier_quantile]))
     return _with_z_range(BoxFit(np.array([cx / 1000.0, cy / 1000.0, 0.0]), yaw, np.array([long_m, short_m, 0.0]),

@@ -174,9 +174,8 @@ def _two_colour_clusters(rgb: np.ndarray, config: SegmentationConfig) -> np.ndar
     _, _, centres = cv2.kmeans(sample, 2, initial, criteria, 1, cv2.KMEANS_USE_INITIAL_LABELS)
     if np.linalg.norm(centres[0] - centres[1]) < config.split_chromaticity:
         return None
-    # Every pixel, dark ones included, goes to the nearer colour.
-    distances = np.linalg.norm(chroma[:, None, :] - centres[None, :, :], axis=2)
-    labels = np.argmin(distances, axis=1)
+    # Every pixel, dark ones included, goes to the nearer colour: the side of the bisector it is on.
+    labels = ((chroma - centres.mean(axis=0)) @ (centres[1] - centres[0]) > 0.0).astype(np.int32)
     if min(np.count_nonzero(labels == 0), np.count_nonzero(labels == 1)) < config.min_blob_px:
         return None
     return labels

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from griptalk.skills.grasps import GraspCandidate, wrist_yaw
+from griptalk.skills.grasps import GraspCandidate, hand_tilt, wrist_yaw
 from griptalk_interfaces.msg import GraspCandidate as GraspCandidateMsg
 
 
@@ -18,4 +18,5 @@ def candidate_to_msg(c: GraspCandidate) -> GraspCandidateMsg:
 def candidate_from_msg(msg: GraspCandidateMsg) -> GraspCandidate:
     """Raises ValueError for a malformed candidate (non-finite pose, impossible width)."""
     p, o = msg.pose.position, msg.pose.orientation
-    return GraspCandidate(np.array([p.x, p.y, p.z]), wrist_yaw([o.x, o.y, o.z, o.w]), msg.width_m)
+    quaternion = [o.x, o.y, o.z, o.w]
+    return GraspCandidate(np.array([p.x, p.y, p.z]), wrist_yaw(quaternion), msg.width_m, hand_tilt(quaternion))

@@ -5,7 +5,8 @@ The drawer is seen as an object of class "drawer" whose box is the cabinet's clo
 handle is and the drawer slides out. The handle is a bar across the front: `open` grasps it
 from above with the fingers closing along the pull direction, pulls, lets go and rises; `close`
 pushes it back with closed fingers, starting in front of where the handle is at full travel,
-so it needs no estimate of how far the drawer is open.
+so it needs no estimate of how far the drawer is open. Putting something "in" the drawer means
+into the part of its tray pulled out of the cabinet (`open_tray`): the cabinet's box is closed on top.
 """
 from __future__ import annotations
 
@@ -35,6 +36,10 @@ FINGER_HALF_DEPTH_M = 0.0115
 PUSH_START_CLEARANCE_M = 0.02  # fingers in front of the handle at full travel before pushing
 PUSH_SHORT_M = 0.002  # the push ends this short of the closed handle: no pressing on the stop
 DRAWER_GRIP_FORCE_N = 15.0
+# The tray inside the drawer, above the cabinet's base and across the pull direction.
+TRAY_FLOOR_ABOVE_BASE_M = 0.020
+TRAY_RIM_ABOVE_BASE_M = 0.070
+TRAY_INNER_WIDTH_M = 0.262
 
 
 def pull_direction(drawer: SceneObject) -> np.ndarray:
@@ -52,6 +57,18 @@ def handle_position(drawer: SceneObject, opening_m: float = 0.0) -> np.ndarray:
     position = drawer.position + ahead * pull_direction(drawer)
     position[2] = drawer.top_z - HANDLE_BELOW_TOP_M
     return position
+
+
+def open_tray(drawer: SceneObject, opening_m: float) -> SceneObject:
+    """The part of the drawer's tray out in front of the cabinet with the drawer `opening_m` open, as a
+    box-shaped container from the tray's floor to its rim: where things put "in" the drawer go."""
+    handle_position(drawer)  # validates the drawer
+    opening_m = max(opening_m, 0.0)  # a closed drawer may be sensed a little negative
+    base = drawer.position[2] - drawer.size[2] / 2.0
+    centre = drawer.position + (drawer.size[0] + opening_m) / 2.0 * pull_direction(drawer)
+    centre[2] = base + (TRAY_FLOOR_ABOVE_BASE_M + TRAY_RIM_ABOVE_BASE_M) / 2.0
+    return SceneObject(f"{drawer.id}_tray", "tray", drawer.color, centre, drawer.yaw,
+                       [opening_m, TRAY_INNER_WIDTH_M, TRAY_RIM_ABOVE_BASE_M - TRAY_FLOOR_ABOVE_BASE_M])
 
 
 def grasp_yaw(drawer: SceneObject) -> float:
@@ -130,7 +147,7 @@ def _first_reachable(kin, q_start, position, yaw, motions, what: str) -> list[Se
     if not turns:
         return f"no reachable grasp: {what} at {fmt_position(position)} is out of the arm's reach"
     reasons = []
-    for turn in turns:
+    for turn, _top_down in turns:
         try:
             return motions(turn)
         except Unreachable as error:

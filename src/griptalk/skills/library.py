@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from griptalk.robot import GRIPPER_MAX_WIDTH_M
-from griptalk.skills.drawer import DRAWER_CLASS, plan_close, plan_open
+from griptalk.skills.drawer import DRAWER_CLASS, open_tray, plan_close, plan_open
 from griptalk.skills.grasps import NOMINAL_DEPTH_M, grasp_candidates, wrist_yaw
 from griptalk.skills.kinematics import ArmKinematics
 from griptalk.skills.motions import GripperSegment, MotionConfig, MoveSegment, Segment, plan_grasp, plan_home, plan_place
@@ -165,6 +165,12 @@ class SkillLibrary:
         target, scene = self._visible(step.target.id, allow_stale=True)
         held = self.held
         obstacles = [o for o in scene.objects if o.id not in (held.obj.id, target.id)]
+        if target.object_class == DRAWER_CLASS:
+            if step.relation != "in":
+                raise SkillFailed("unsupported", f"things go in the {target.id}, not {step.relation} it")
+            # Into the tray pulled out of the cabinet, whose closed box stays an obstacle.
+            obstacles.append(target)
+            target = open_tray(target, scene.drawer_opening_m)
         segments = plan_place(self.kin, self.port.joint_positions(), target, step.relation, held.obj,
                               held.depth_m or NOMINAL_DEPTH_M, obstacles, self.config.motion)
         if isinstance(segments, str):
@@ -177,7 +183,7 @@ class SkillLibrary:
         self._run(segments[len(transport):])
         self.held = None
         self.home()
-        return f"released the {held.obj.id} {step.relation} the {target.id}"
+        return f"released the {held.obj.id} {step.relation} the {step.target.id}"
 
     def open(self, step: PlanStep) -> str:
         drawer, scene = self._drawer(step)

@@ -7,7 +7,8 @@ or a reason string, before anything moves: an unreachable pose never starts a mo
 
 Straight Cartesian lines are followed through IK waypoints a few centimetres apart, each
 seeded from the previous one; moves across the table run at a transport height that keeps
-the hand (and what it holds) above the other objects.
+the hand (and what it holds) above the other objects. No line takes the finger pads' lowest
+corner below the table clearance, whatever the hand's tilt.
 """
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from griptalk.robot import GRIPPER_MAX_WIDTH_M, PANDA_HOME, PANDA_JOINTS, PANDA_LIMITS
-from griptalk.skills.grasps import (MIN_TCP_Z_M, NOMINAL_DEPTH_M, WIDTH_MARGIN_M, GraspCandidate,
-                                    grasp_orientation, normalize_yaw, wrist_yaw)
+from griptalk.skills.grasps import (FINGER_HALF_LENGTH_M, FINGER_THICKNESS_M, FINGERTIP_BEYOND_TCP_M, MIN_TCP_Z_M,
+                                    NOMINAL_DEPTH_M, WIDTH_MARGIN_M, GraspCandidate, grasp_orientation, hand_tilt,
+                                    min_tcp_z, normalize_yaw, twin_tilt, wrist_yaw)
 from griptalk.skills.kinematics import ArmKinematics, rotation_angle_between
 from griptalk.types import SceneObject
 
@@ -74,7 +76,7 @@ class MotionConfig:
     # Opening pulls the finger pads off the object against their friction: in PyBullet 15 N
     # sometimes leaves them stuck to a held cube.
     release_force_n: float = 40.0
-    min_tcp_z_m: float = MIN_TCP_Z_M
+    min_tcp_z_m: float = MIN_TCP_Z_M  # top-down; a tilted hand keeps its pads' lowest corner as high
 
     def __post_init__(self) -> None:
         for name in ("approach_height_m", "lift_height_m", "transport_height_m", "obstacle_clearance_m",
@@ -92,6 +94,7 @@ _SAME_POSITION_M = 1e-3
 _SAME_ANGLE_RAD = 1e-3
 _WRIST_COMFORT_RAD = 1.0
 _CARRY_TURNS_RAD = (0.0, 0.5, -0.5, 1.0, -1.0, 1.5, -1.5)
+_APPROACH_CHECKS = 11  # points on the approach line checked against obstacles
 
 
 class Unreachable(Exception):
@@ -101,21 +104,31 @@ class Unreachable(Exception):
 def plan_grasp(kin: ArmKinematics, q_start, candidate: GraspCandidate,
                obstacles: Sequence[SceneObject] = (), config: MotionConfig = MotionConfig()
                ) -> list[Segment] | str:
-    """Open, approach 10 cm above the grasp, descend straight onto it, close, lift 15 cm.
+    """Open, approach 10 cm back along the approach axis, descend along it onto the grasp, close,
+    lift 15 cm straight up (the held object rises clear of the table at once, whatever the tilt).
 
     Of the candidate's yaw and its half-turn twin (the same grasp), the one that keeps the
     wrist inside its range is tried first (see `wrist_turns`). `obstacles` (the scene's
-    objects) raise the height at which the hand crosses the table. Returns a reason starting
-    "no reachable grasp:" when no motion reaches the candidate.
+    objects) raise the height at which the hand crosses the table; an approach line that passes
+    through one of them (the grasped object, whose footprint holds the grasp, aside) is refused.
+    Returns a reason starting "no reachable grasp:" when no motion reaches the candidate or its
+    path would take the fingers into the table or another object.
     """
     q_start = check_joints(q_start)
-    turns = wrist_turns(kin, q_start, candidate.position, candidate.yaw)
+    floor = _tcp_floor(candidate.tilt, config)
+    if candidate.position[2] < floor - 1e-9:
+        return (f"no reachable grasp: tilted {np.degrees(candidate.tilt):.0f} degrees, the fingers would go into "
+                f"the table at {fmt_position(candidate.position)} (TCP below {floor:.3f} m)")
+    blocking = _approach_blocked_by(candidate, obstacles, config)
+    if blocking is not None:
+        return f"no reachable grasp: the approach to {fmt_position(candidate.position)} passes through the {blocking}"
+    turns = wrist_turns(kin, q_start, candidate.position, candidate.yaw, candidate.tilt)
     if not turns:
         return f"no reachable grasp: the grasp pose {fmt_position(candidate.position)} is out of the arm's reach"
     reasons = []
-    for yaw in turns:
+    for yaw, tilt in turns:
         try:
-            return _grasp_segments(kin, q_start, candidate, yaw, obstacles, config)
+            return _grasp_segments(kin, q_start, candidate, yaw, tilt, obstacles, config)
         except Unreachable as error:
             reasons.append(str(error))
     return f"no reachable grasp: {reasons[0]}"
@@ -130,9 +143,11 @@ def plan_place(kin: ArmKinematics, q_start, target: SceneObject, relation: str, 
     says where the object's bottom hangs. For "on" its bottom is released `place_clearance_m`
     above the target's top; for "in" half-way down the target (at least that clearance above
     its base). The held object crosses the table `obstacle_clearance_m` above the other
-    `obstacles`. Returns a reason string when the object does not fit or a pose is unreachable.
+    `obstacles`. The hand keeps the tilt it grasped with and turns only about the vertical, so the
+    object stays upright. Returns a reason string when the object does not fit or a pose is unreachable.
     """
     q_start = check_joints(q_start)
+    tilt = hand_tilt(kin.fk(q_start)[1])
     if relation not in PLACE_RELATIONS:
         return f"cannot place {relation!r}: only {' and '.join(PLACE_RELATIONS)} are supported"
     held_footprint = float(np.max(held_object.size[:2]))
@@ -148,15 +163,16 @@ def plan_place(kin: ArmKinematics, q_start, target: SceneObject, relation: str, 
     others = [o for o in obstacles if o.id not in (target.id, held_object.id)]
     travel_z = max(travel_height(others, hang, config), target.top_z + hang + config.obstacle_clearance_m)
     above = np.array([release[0], release[1], max(travel_z, release[2])])
-    turns = _carrying_turns(kin, q_start, release)
+    turns = _carrying_turns(kin, q_start, release, tilt)
     if not turns:
         return f"cannot place {relation} {target.id}: the release pose {fmt_position(release)} is out of the arm's reach"
     reasons = []
     for yaw in turns:
+        held = fixed_orientation(grasp_orientation(yaw, tilt))
         try:
-            transport = transit(kin, q_start, above, yaw, travel_z, config)
-            lower = cartesian_line(kin, transport[-1], release, fixed_orientation(grasp_orientation(yaw)), 0.0, config)
-            retreat = cartesian_line(kin, lower[-1], above, fixed_orientation(grasp_orientation(yaw)), 0.0, config)
+            transport = transit(kin, q_start, above, yaw, travel_z, config, tilt)
+            lower = cartesian_line(kin, transport[-1], release, held, 0.0, config)
+            retreat = cartesian_line(kin, lower[-1], above, held, 0.0, config)
         except Unreachable as error:
             reasons.append(str(error))
             continue
@@ -182,51 +198,96 @@ def plan_home(kin: ArmKinematics, q_start, config: MotionConfig = MotionConfig()
     return [MoveSegment("home", np.array(waypoints))]
 
 
-def _grasp_segments(kin, q_start, candidate, yaw, obstacles, config) -> list[Segment]:
-    down = fixed_orientation(grasp_orientation(yaw))
+def _grasp_segments(kin, q_start, candidate, yaw, tilt, obstacles, config) -> list[Segment]:
+    hand = fixed_orientation(grasp_orientation(yaw, tilt))
     grasp = candidate.position
-    pre_grasp = grasp + np.array([0.0, 0.0, config.approach_height_m])
+    pre_grasp = candidate.pre_grasp(config.approach_height_m)
     lifted = grasp + np.array([0.0, 0.0, config.lift_height_m])
     travel_z = max(travel_height(obstacles, 0.0, config), pre_grasp[2])
-    approach = transit(kin, q_start, pre_grasp, yaw, travel_z, config)
-    descend = cartesian_line(kin, approach[-1], grasp, down, 0.0, config, steps=config.descend_steps)
-    lift = cartesian_line(kin, descend[-1], lifted, down, 0.0, config)
+    approach = transit(kin, q_start, pre_grasp, yaw, travel_z, config, tilt)
+    descend = cartesian_line(kin, approach[-1], grasp, hand, 0.0, config, steps=config.descend_steps)
+    lift = cartesian_line(kin, descend[-1], lifted, hand, 0.0, config)
     return [GripperSegment("approach", candidate.width_m, config.grip_force_n),
             MoveSegment("approach", approach), MoveSegment("descend", descend),
             GripperSegment("close", 0.0, config.grip_force_n), MoveSegment("lift", lift)]
 
 
-def wrist_turns(kin, q_seed, position, yaw: float) -> list[float]:
-    """Yaws reaching a top-down grasp at `position`, best first, each unwrapped from the current wrist
-    yaw so that the difference is the turn to make (the transit interpolates it as it stands).
+def _tcp_floor(tilt: float, config: MotionConfig) -> float:
+    """Lowest TCP height for a hand at `tilt`: the top-down floor, raised as tilting lowers the pads' corner."""
+    return config.min_tcp_z_m + min_tcp_z(tilt) - MIN_TCP_Z_M
 
-    The grasp at `yaw` is the same as at yaw +- pi: the first option is the twin within a quarter
-    turn of the current wrist; the second turns half a turn more, the way that brings joint 7
-    towards the middle of its range. The TCP lies on joint 7's axis, so turning the TCP's yaw by
-    a turns joint 7 by -a: each option's IK starts from the seed with joint 7 turned so. Options
-    whose joint 7 ends at least `_WRIST_COMFORT_RAD` inside its limits come first.
+
+def _approach_blocked_by(candidate: GraspCandidate, obstacles: Sequence[SceneObject], config) -> str | None:
+    """The id of an obstacle the open fingers would meet on the approach line, or None.
+
+    The fingers' pads (either side of the TCP along the closing direction, and the TCP between them)
+    follow the line from the pre-grasp to the grasp; they meet an obstacle when they come within the
+    pads' half length of its box, less than their reach below the TCP above its top.
+    """
+    back = np.linspace(config.approach_height_m, 0.0, _APPROACH_CHECKS)[:, None]
+    line = candidate.position - back * candidate.approach_direction
+    pad = (0.5 * candidate.width_m + 0.5 * FINGER_THICKNESS_M) * candidate.closing_direction
+    points = np.concatenate([line[:, :2] + side * pad for side in (-1.0, 0.0, 1.0)])
+    heights = np.tile(line[:, 2], 3)
+    for obstacle in obstacles:
+        c, s = np.cos(obstacle.yaw), np.sin(obstacle.yaw)
+        to_local = np.array([[c, s], [-s, c]])
+        half = np.asarray(obstacle.size[:2]) / 2.0
+        if np.all(np.abs(to_local @ (candidate.position[:2] - obstacle.position[:2])) <= half):
+            continue  # the object being grasped
+        local = (points - obstacle.position[:2]) @ to_local.T
+        near = np.all(np.abs(local) <= half + FINGER_HALF_LENGTH_M, axis=1)
+        if np.any(near & (heights < obstacle.top_z + FINGERTIP_BEYOND_TCP_M)):
+            return obstacle.id
+    return None
+
+
+def wrist_turns(kin, q_seed, position, yaw: float, tilt: float = 0.0) -> list[tuple[float, float]]:
+    """(yaw, tilt) options reaching the grasp (yaw, tilt) at `position`, best first, each yaw unwrapped
+    from the current wrist yaw so that the difference is the turn to make (the transit interpolates
+    it as it stands).
+
+    The grasp is the same at yaw +- pi with the tilt reversed: the first option is the twin within a
+    quarter turn of the current wrist; the second turns half a turn more, the way that brings joint 7
+    towards the middle of its range (see `_by_comfort`).
     """
     current = wrist_yaw(kin.fk(q_seed)[1])
     near = normalize_yaw(yaw, current) - current
-    q7 = float(q_seed[-1])
-    far = min((near + np.pi, near - np.pi), key=lambda turn: abs(q7 - turn))
+    options = [current + turn for turn in (near, _half_turn_more(q_seed, near))]
+    return _by_comfort(kin, q_seed, position, [(option, twin_tilt(tilt, yaw, option)) for option in options])
+
+
+def _half_turn_more(q_seed, turn: float) -> float:
+    """`turn` plus or minus pi, whichever brings joint 7 nearer the middle of its range."""
+    return min((turn + np.pi, turn - np.pi), key=lambda t: abs(float(q_seed[-1]) - t))
+
+
+def _by_comfort(kin, q_seed, position, options) -> list[tuple[float, float]]:
+    """The (yaw, tilt) options (yaws unwrapped from the current wrist yaw) that IK reaches at `position`,
+    those leaving joint 7 at least `_WRIST_COMFORT_RAD` inside its limits first.
+
+    The TCP lies on joint 7's axis, so turning the TCP's yaw by a turns joint 7 by -a: each option's IK
+    starts from the seed with joint 7 turned so.
+    """
+    current = wrist_yaw(kin.fk(q_seed)[1])
     lower, upper = PANDA_LIMITS.lower[-1], PANDA_LIMITS.upper[-1]
     comfort = {}
-    for turn in (near, far):
+    for yaw, tilt in options:
         seed = np.array(q_seed, dtype=float)
-        seed[-1] = np.clip(q7 - turn, lower, upper)
-        q = kin.ik(position, grasp_orientation(current + turn), seed_q=seed)
+        seed[-1] = np.clip(seed[-1] - (yaw - current), lower, upper)
+        q = kin.ik(position, grasp_orientation(yaw, tilt), seed_q=seed)
         if q is not None:
-            comfort[current + turn] = min(q[-1] - lower, upper - q[-1], _WRIST_COMFORT_RAD)
+            comfort[(yaw, tilt)] = min(q[-1] - lower, upper - q[-1], _WRIST_COMFORT_RAD)
     return sorted(comfort, key=lambda option: -comfort[option])
 
 
-def _carrying_turns(kin, q_start, release) -> list[float]:
-    """Wrist yaws (unwrapped, see `wrist_turns`) for releasing at `release`, best first.
+def _carrying_turns(kin, q_start, release, tilt: float) -> list[float]:
+    """Wrist yaws (unwrapped, see `wrist_turns`) for releasing at `release` with the hand at `tilt`, best first.
 
     A held object may face any way when it is let go, but a fast turn of the wrist spins it in
     the fingers: the first option is the smallest turn (in `_CARRY_TURNS_RAD`) that leaves joint 7
-    `_WRIST_COMFORT_RAD` inside its limits; half-turn options follow for when none does.
+    `_WRIST_COMFORT_RAD` inside its limits; no turn and a half turn follow for when none does. The
+    tilt stays as it is (no half-turn twin): turning only about the vertical keeps the object upright.
     """
     current = wrist_yaw(kin.fk(q_start)[1])
     lower, upper = PANDA_LIMITS.lower[-1], PANDA_LIMITS.upper[-1]
@@ -234,11 +295,12 @@ def _carrying_turns(kin, q_start, release) -> list[float]:
     for turn in _CARRY_TURNS_RAD:
         seed = np.array(q_start, dtype=float)
         seed[-1] = np.clip(seed[-1] - turn, lower, upper)  # joint 7 turns by -turn
-        q = kin.ik(release, grasp_orientation(current + turn), seed_q=seed)
+        q = kin.ik(release, grasp_orientation(current + turn, tilt), seed_q=seed)
         if q is not None and lower + _WRIST_COMFORT_RAD <= q[-1] <= upper - _WRIST_COMFORT_RAD:
             options.append(current + turn)
             break
-    return options + wrist_turns(kin, q_start, release, current)
+    fallbacks = [(current + turn, tilt) for turn in (0.0, _half_turn_more(q_start, 0.0))]
+    return options + [yaw for yaw, _ in _by_comfort(kin, q_start, release, fallbacks)]
 
 
 def travel_height(obstacles: Sequence[SceneObject], hang: float, config: MotionConfig) -> float:
@@ -247,19 +309,22 @@ def travel_height(obstacles: Sequence[SceneObject], hang: float, config: MotionC
     return max([config.transport_height_m] + [top + hang + config.obstacle_clearance_m for top in tops])
 
 
-def transit(kin, q_start, goal, yaw, travel_z, config) -> np.ndarray:
-    """Straight up or down to travel_z (turning the hand to point down), across at that height while
-    turning the wrist to `yaw` (unwrapped: the turn is yaw minus the current wrist yaw), down to goal."""
+def transit(kin, q_start, goal, yaw, travel_z, config, tilt: float = 0.0) -> np.ndarray:
+    """Straight up or down to travel_z (turning the hand to point down, tilted as it is), across at
+    that height while turning the wrist to `yaw` (unwrapped: the turn is yaw minus the current wrist
+    yaw) and the tilt to `tilt`, down to goal."""
     start, start_orientation = kin.fk(q_start)
-    start_yaw = wrist_yaw(start_orientation)
+    start_yaw, start_tilt = wrist_yaw(start_orientation), hand_tilt(start_orientation)
     level = np.array([start[0], start[1], travel_z])
     across = np.array([goal[0], goal[1], travel_z])
-    down = grasp_orientation(start_yaw)
+    down = grasp_orientation(start_yaw, start_tilt)
     legs = [(level, lambda t: _slerp(start_orientation, down, t), rotation_angle_between(start_orientation, down),
              config.transit_step_m),
-            (across, lambda t: grasp_orientation(start_yaw + t * (yaw - start_yaw)), abs(yaw - start_yaw),
-             config.transit_step_m),
-            (np.asarray(goal, dtype=float), fixed_orientation(grasp_orientation(yaw)), 0.0, config.cartesian_step_m)]
+            (across,
+             lambda t: grasp_orientation(start_yaw + t * (yaw - start_yaw), start_tilt + t * (tilt - start_tilt)),
+             abs(yaw - start_yaw) + abs(tilt - start_tilt), config.transit_step_m),
+            (np.asarray(goal, dtype=float), fixed_orientation(grasp_orientation(yaw, tilt)), 0.0,
+             config.cartesian_step_m)]
     waypoints = [q_start]
     position = start
     for end, orientation_at, turn, step in legs:
@@ -277,7 +342,8 @@ def cartesian_line(kin, q_from, end, orientation_at, turn_rad: float, config, st
     `turn_rad` in all. `steps` waypoints, or as many as keep them `step_m` (default:
     config.cartesian_step_m) apart, counting 10 cm per radian of turn. Where IK fails or the
     joints would jump by more than config.max_joint_step_rad, the step is halved (up to three
-    times) before giving up.
+    times) before giving up; a waypoint whose finger pads would come nearer the table than the
+    top-down floor (config.min_tcp_z_m) allows is Unreachable.
     """
     start = kin.fk(q_from)[0]
     end = np.asarray(end, dtype=float)
@@ -290,9 +356,12 @@ def cartesian_line(kin, q_from, end, orientation_at, turn_rad: float, config, st
     while pending:
         t = pending[-1]
         position = start + t * (end - start)
-        if position[2] < config.min_tcp_z_m - 1e-9:
-            raise Unreachable(f"the path goes below {config.min_tcp_z_m:.3f} m at {fmt_position(position)}")
-        q = kin.ik(position, orientation_at(t), seed_q=waypoints[-1])
+        orientation = orientation_at(t)
+        floor = _tcp_floor(hand_tilt(orientation), config)
+        if position[2] < floor - 1e-9:
+            raise Unreachable(f"the path takes the fingers into the table: the TCP goes below {floor:.3f} m "
+                              f"at {fmt_position(position)}")
+        q = kin.ik(position, orientation, seed_q=waypoints[-1])
         if q is None or np.max(np.abs(q - waypoints[-1])) > config.max_joint_step_rad:
             if (t - reached) * steps > 1.0 / 8.0:
                 pending.append(0.5 * (reached + t))  # a shorter step from the last waypoint
