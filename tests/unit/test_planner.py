@@ -252,6 +252,14 @@ def test_place_in_postcondition_by_relation_or_geometry():
     assert not ok and "can't see the red cube" in message
     bowl_hidden = moved(in_bowl, "green_bowl", 0.45, -0.20, 0.025, stale=True)  # judged where it was last seen
     assert check_postcondition(PLACE_IN, before, bowl_hidden)[0]
+    # Seen with the arm out of the view, a released cube that is nowhere in sight went into the bowl...
+    cube_gone = SceneGraph([o for o in before.objects if o.id != "red_cube"])
+    ok, message = check_postcondition(PLACE_IN, before, cube_gone, arm_clear=True)
+    assert ok and "nowhere in view" in message
+    # ... but not while the arm may hide it, nor when the bowl is not in view either.
+    assert not check_postcondition(PLACE_IN, before, cube_gone)[0]
+    both_gone = moved(cube_gone, "green_bowl", 0.45, -0.20, 0.025, stale=True)
+    assert not check_postcondition(PLACE_IN, before, both_gone, arm_clear=True)[0]
 
 
 def test_place_on_postcondition():

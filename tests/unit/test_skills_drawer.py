@@ -2,16 +2,25 @@
 import numpy as np
 import pytest
 
+from griptalk.bench.task_families import make_task
+from griptalk.camera import CameraModel
+from griptalk.grasping.heuristic import score
 from griptalk.robot import PANDA_HOME, PANDA_LIMITS
+from griptalk.safety.supervisor import SafetyConfig
 from griptalk.skills.drawer import (GRASP_BELOW_HANDLE_M, PULL_M, grasp_yaw, handle_position, open_tray, plan_close,
                                     plan_open, pull_direction)
 from griptalk.skills.grasps import grasp_orientation
 from griptalk.skills.kinematics import ArmKinematics, rotation_angle_between
 from griptalk.skills.motions import GripperSegment, MoveSegment
-from griptalk.types import SceneObject
+from griptalk.skills.library import SkillLibrary
+from griptalk.skills.world_port import WorldPort, perfect_scene
+from griptalk.types import ObjectRef, PlanStep, SceneGraph, SceneObject
+from griptalk_sim.truth import relation_holds
+from griptalk_sim.world import World
 
 # The drawer scene's cabinet: front (and handle) facing the robot.
 DRAWER = SceneObject("drawer", "drawer", "", [0.62, 0.30, 0.06], yaw=np.pi, size=[0.20, 0.30, 0.12])
+CAMERA = CameraModel.looking_at(160, 120, 50.0, [1.05, 0.0, 0.8], [0.45, 0.0, 0.0])  # never rendered
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +81,53 @@ def test_open_tray_is_the_part_pulled_out_of_the_cabinet():
     assert tray.size[0] == pytest.approx(0.15) and tray.yaw == DRAWER.yaw
     assert tray.top_z < DRAWER.top_z
     assert open_tray(DRAWER, -0.002).size[0] == 0.0
+
+
+class MisjudgedDrawerPort(WorldPort):
+    """Perfect perception but for the drawer, seen `error` = (dx, dy, dyaw, dopening) off, as a camera may;
+    records the wrist force at every physics step (what the sim publishes to the safety supervisor)."""
+
+    def __init__(self, world, error) -> None:
+        super().__init__(world, score)
+        self.error, self.forces, self.recording = error, [], False
+        step = world.step
+
+        def recording_step(n: int = 1) -> None:
+            for _ in range(n):
+                step()
+                if self.recording:
+                    self.forces.append(float(np.linalg.norm(world.wrist_wrench()[0])))
+
+        world.step = recording_step
+
+    def scene(self, newer_than_s=None):
+        scene = perfect_scene(self.world)
+        dx, dy, dyaw, dopening = self.error
+        objects = [SceneObject(o.id, o.object_class, o.color, o.position + [dx, dy, 0.0], o.yaw + dyaw, o.size)
+                   if o.object_class == "drawer" else o for o in scene.objects]
+        return SceneGraph(objects, [], scene.drawer_opening_m + dopening, scene.stamp_s)
+
+
+@pytest.mark.parametrize("error", [(0.0, 0.0, 0.0, 0.0), (0.01, 0.01, np.radians(2.0), -0.01),
+                                   (-0.01, -0.01, np.radians(-2.0), 0.01)])
+def test_placing_in_the_drawer_keeps_the_hand_off_the_cabinet(error):
+    # Scene seed 4: the cube is grasped with the hand's length along the pull direction, so lowering it
+    # into the 15 cm of tray pulled out pressed the palm onto the cabinet's front edge (~350 N).
+    task = make_task("drawer", 4)
+    limits = SafetyConfig()
+    with World(task.scene, CAMERA, renderer="tiny") as world:
+        port = MisjudgedDrawerPort(world, (0.0, 0.0, 0.0, 0.0))
+        library = SkillLibrary(port)
+        library.execute(PlanStep("open", ObjectRef("drawer", "drawer")))
+        library.execute(PlanStep("grasp", ObjectRef("gray_cube", "cube", "gray")))
+        port.error, port.recording = error, True
+        assert "in the drawer" in library.execute(
+            PlanStep("place", ObjectRef("gray_cube", "cube", "gray"), ObjectRef("drawer", "drawer"), "in"))
+        world.step(120)
+        assert relation_holds(world.object_states(), "gray_cube", "in", "drawer")
+    forces = np.array(port.forces)
+    assert len(forces) > 0 and forces.max() < limits.force_peak_limit_n, f"peak {forces.max():.0f} N"
+    over = forces > limits.force_limit_n
+    sustain_steps = int(np.ceil(limits.force_sustain_s / world.time_step))
+    longest = max((len(run) for run in "".join("1" if o else "0" for o in over).split("0")), default=0)
+    assert longest < sustain_steps, f"over {limits.force_limit_n:g} N for {longest} steps"

@@ -251,15 +251,15 @@ class PlannerNode(Node):
             moved, why = await self.run_skill(goal_handle, PlanStep("home"))
             if not moved:
                 return False, f"{message}; going home to look again failed: {why}"
-            ok, message = await self.check(step, before)
+            ok, message = await self.check(step, before, arm_clear=True)
         return ok, message
 
-    async def check(self, step, before: SceneGraph) -> tuple[bool, str]:
+    async def check(self, step, before: SceneGraph, arm_clear: bool = False) -> tuple[bool, str]:
         after = await self.fresh_scene(self.p["settle_frames"])
         if after is None:
             return False, "no fresh scene graph after the step"
         try:
-            return check_postcondition(step, before, after)
+            return check_postcondition(step, before, after, arm_clear=arm_clear)
         except ValueError as e:
             return False, str(e)
 

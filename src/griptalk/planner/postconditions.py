@@ -27,12 +27,18 @@ class PostconditionConfig:
 
 
 def check_postcondition(step: PlanStep, before: SceneGraph, after: SceneGraph,
-                        config: PostconditionConfig = PostconditionConfig()) -> tuple[bool, str]:
-    """(ok, message) for `step`, given the scene perceived before it and after it."""
+                        config: PostconditionConfig = PostconditionConfig(),
+                        arm_clear: bool = False) -> tuple[bool, str]:
+    """(ok, message) for `step`, given the scene perceived before it and after it.
+
+    `arm_clear`: `after` was seen with the arm out of the camera's view (at home), so an object the arm
+    released that perception no longer sees anywhere went into its target, which hides it or shares its
+    colour (a green cube in a green bowl is one region to the camera).
+    """
     if step.skill == "grasp":
         return _check_grasped(step, before, after, config)
     if step.skill == "place":
-        return _check_placed(step, after, config)
+        return _check_placed(step, after, config, arm_clear)
     if step.skill == "open":
         ok = bool(after.drawer_opening_m >= config.drawer_open_min_m)
         return ok, f"the drawer is open {after.drawer_opening_m * 100:.1f} cm" + (
@@ -59,7 +65,8 @@ def _check_grasped(step: PlanStep, before: SceneGraph, after: SceneGraph,
     return False, f"the {name(was)} is still where it was (lifted {lift * 100:.1f} cm)"
 
 
-def _check_placed(step: PlanStep, after: SceneGraph, config: PostconditionConfig) -> tuple[bool, str]:
+def _check_placed(step: PlanStep, after: SceneGraph, config: PostconditionConfig,
+                  arm_clear: bool) -> tuple[bool, str]:
     obj, target = after.get(step.object.id), after.get(step.target.id)
     label = step.object.describe()
     goal = f"{label} {step.relation} {step.target.describe()}"
@@ -67,6 +74,9 @@ def _check_placed(step: PlanStep, after: SceneGraph, config: PostconditionConfig
     if any(after.has_relation(step.object.id, r, step.target.id) for r in relations):
         return True, f"{goal}: perception reports it"
     if obj is None or obj.stale:
+        if arm_clear and target is not None and not target.stale:
+            return True, (f"{label} is nowhere in view with the arm out of the way: it went {step.relation} "
+                          f"{step.target.describe()}, which hides it or shares its colour")
         return False, f"I can't see {label} after placing it"
     if target is None:  # stale is fine: the arm may still hide it, and it is judged where it was last seen
         return False, f"I can't see {step.target.describe()} after placing {label}"

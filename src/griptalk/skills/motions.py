@@ -68,6 +68,9 @@ class MotionConfig:
     transport_height_m: float = 0.20  # lowest TCP height for moves across the table
     obstacle_clearance_m: float = 0.05  # held object's bottom above other objects' tops
     place_clearance_m: float = 0.015  # held object's bottom above the target when released
+    # Palm kept this far (sideways, or above their tops) from the boxes of other objects when lowering "in"
+    # (a drawer's cabinet beside its tray): room for a perception error of a centimetre or so.
+    hand_clearance_m: float = 0.02
     descend_steps: int = 5  # IK waypoints on the descent to the grasp
     cartesian_step_m: float = 0.03  # spacing of IK waypoints on other straight lines
     transit_step_m: float = 0.06  # coarser spacing on moves at transport height, far from surfaces
@@ -80,8 +83,8 @@ class MotionConfig:
 
     def __post_init__(self) -> None:
         for name in ("approach_height_m", "lift_height_m", "transport_height_m", "obstacle_clearance_m",
-                     "place_clearance_m", "cartesian_step_m", "transit_step_m", "max_joint_step_rad", "grip_force_n",
-                     "release_force_n"):
+                     "place_clearance_m", "hand_clearance_m", "cartesian_step_m", "transit_step_m",
+                     "max_joint_step_rad", "grip_force_n", "release_force_n"):
             if not getattr(self, name) > 0.0:
                 raise ValueError(f"MotionConfig.{name} must be > 0, got {getattr(self, name)}")
         if self.descend_steps < 1:
@@ -95,6 +98,13 @@ _SAME_ANGLE_RAD = 1e-3
 _WRIST_COMFORT_RAD = 1.0
 _CARRY_TURNS_RAD = (0.0, 0.5, -0.5, 1.0, -1.0, 1.5, -1.5)
 _APPROACH_CHECKS = 11  # points on the approach line checked against obstacles
+# The Panda hand's palm (its body above the fingers) around the TCP, hand frame (measured in PyBullet):
+# it spans +-PALM_HALF_DEPTH_M along the hand's x, +-PALM_HALF_LENGTH_M along its y (the closing axis)
+# and starts PALM_ABOVE_TCP_M above the TCP.
+PALM_HALF_DEPTH_M = 0.036
+PALM_HALF_LENGTH_M = 0.106
+PALM_ABOVE_TCP_M = 0.035
+_ELONGATED = 1.2  # a container this much longer than wide takes the hand's length along its length
 
 
 class Unreachable(Exception):
@@ -144,7 +154,11 @@ def plan_place(kin: ArmKinematics, q_start, target: SceneObject, relation: str, 
     above the target's top; for "in" half-way down the target (at least that clearance above
     its base). The held object crosses the table `obstacle_clearance_m` above the other
     `obstacles`. The hand keeps the tilt it grasped with and turns only about the vertical, so the
-    object stays upright. Returns a reason string when the object does not fit or a pose is unreachable.
+    object stays upright. Into an elongated container (a drawer's pulled-out tray, see drawer.open_tray)
+    the hand turns its length (the closing axis) along the container's, the fingers open no wider than it
+    allows, and the palm keeps `hand_clearance_m` from the other obstacles (the drawer's cabinet), released
+    higher where needed: lowered along the pull direction, the 21 cm palm met the cabinet's front edge.
+    Returns a reason string when the object does not fit or a pose is unreachable.
     """
     q_start = check_joints(q_start)
     tilt = hand_tilt(kin.fk(q_start)[1])
@@ -162,25 +176,107 @@ def plan_place(kin: ArmKinematics, q_start, target: SceneObject, relation: str, 
     release = np.array([target.position[0], target.position[1], bottom_z + hang])
     others = [o for o in obstacles if o.id not in (target.id, held_object.id)]
     travel_z = max(travel_height(others, hang, config), target.top_z + hang + config.obstacle_clearance_m)
-    above = np.array([release[0], release[1], max(travel_z, release[2])])
-    turns = _carrying_turns(kin, q_start, release, tilt)
+    width = min(GRIPPER_MAX_WIDTH_M, held_footprint + 2 * WIDTH_MARGIN_M)
+    fitting = relation == "in" and _elongated(target)
+    if fitting:
+        # Into a long narrow container (a drawer's pulled-out tray): the hand's length (its closing axis)
+        # along the container's, the narrow palm across it, the fingers opening no wider than it.
+        turns = _fitting_turns(kin, q_start, release, _long_side_yaw(target), tilt)
+        room = float(np.max(target.size[:2])) - 2.0 * (FINGER_THICKNESS_M + config.hand_clearance_m)
+        width = max(min(width, room), held_footprint + WIDTH_MARGIN_M)
+    else:
+        turns = _carrying_turns(kin, q_start, release, tilt)
     if not turns:
         return f"cannot place {relation} {target.id}: the release pose {fmt_position(release)} is out of the arm's reach"
     reasons = []
     for yaw in turns:
+        palm_z = _palm_clear_height(release, yaw, tilt, others, config) if fitting else release[2]
+        if palm_z > release[2] + 1e-9:
+            # The palm would come down onto a neighbour (the drawer's cabinet, should the tray be pulled out
+            # too little): release higher, if the held object's bottom still goes below the container's rim.
+            if palm_z - hang > target.top_z - config.place_clearance_m:
+                blocking = _palm_blocked_by(release, yaw, tilt, others, config)
+                reasons.append(f"the hand would hit the {blocking} lowering into the {target.id}")
+                continue
+            release_at = np.array([release[0], release[1], palm_z])
+        else:
+            release_at = release
+        above = np.array([release_at[0], release_at[1], max(travel_z, release_at[2])])
         held = fixed_orientation(grasp_orientation(yaw, tilt))
         try:
             transport = transit(kin, q_start, above, yaw, travel_z, config, tilt)
-            lower = cartesian_line(kin, transport[-1], release, held, 0.0, config)
+            lower = cartesian_line(kin, transport[-1], release_at, held, 0.0, config)
             retreat = cartesian_line(kin, lower[-1], above, held, 0.0, config)
         except Unreachable as error:
             reasons.append(str(error))
             continue
         return [MoveSegment("transport", transport), MoveSegment("lower", lower),
-                GripperSegment("release", min(GRIPPER_MAX_WIDTH_M, held_footprint + 2 * WIDTH_MARGIN_M),
-                               config.release_force_n),
+                GripperSegment("release", width, config.release_force_n),
                 MoveSegment("retreat", retreat)]
     return f"cannot place {relation} {target.id}: {reasons[0]}"
+
+
+def _elongated(container: SceneObject) -> bool:
+    sides = np.asarray(container.size[:2], dtype=float)
+    return bool(np.min(sides) > 0.0 and np.max(sides) >= _ELONGATED * np.min(sides))
+
+
+def _long_side_yaw(container: SceneObject) -> float:
+    """A hand yaw whose closing axis (the hand's y) lies along the container's longer side."""
+    return float(container.yaw + (0.0 if container.size[1] >= container.size[0] else np.pi / 2.0))
+
+
+def _fitting_turns(kin, q_start, release, yaw: float, tilt: float) -> list[float]:
+    """Of the hand yaw `yaw` and its half-turn twin (the same fit), those reached at `release` with the
+    hand at `tilt` (kept as it is: the held object stays upright), unwrapped from the current wrist yaw,
+    the smaller turn first when both leave the wrist comfortable (see `_by_comfort`)."""
+    current = wrist_yaw(kin.fk(q_start)[1])
+    near = normalize_yaw(yaw, current)
+    twin = near + (np.pi if near <= current else -np.pi)
+    return [option for option, _ in _by_comfort(kin, q_start, release, [(near, tilt), (twin, tilt)])]
+
+
+def _palm_corners(position, yaw: float, tilt: float, margin: float) -> np.ndarray:
+    """(4, 2) table-plane corners of the palm's footprint around the TCP at `position`, grown by `margin`
+    (and by how far a tilt leans the palm along the hand's x)."""
+    c, s = np.cos(yaw), np.sin(yaw)
+    x_axis, y_axis = np.array([c, s]), np.array([s, -c])  # grasp_orientation's hand x and y on the table
+    lean = abs(np.sin(tilt)) * (PALM_ABOVE_TCP_M + 0.1)  # the palm's top leans out by up to this
+    half_x = PALM_HALF_DEPTH_M * abs(np.cos(tilt)) + lean + margin
+    half_y = PALM_HALF_LENGTH_M + margin
+    return np.array([position[:2] + sx * half_x * x_axis + sy * half_y * y_axis
+                     for sx, sy in ((1, 1), (1, -1), (-1, -1), (-1, 1))])
+
+
+def _footprints_overlap(corners: np.ndarray, obstacle: SceneObject) -> bool:
+    """Whether a convex quadrilateral (table plane) overlaps the obstacle's box footprint (separating axes)."""
+    c, s = np.cos(obstacle.yaw), np.sin(obstacle.yaw)
+    half = np.asarray(obstacle.size[:2], dtype=float) / 2.0
+    box = np.array([obstacle.position[:2] + sx * half[0] * np.array([c, s]) + sy * half[1] * np.array([-s, c])
+                    for sx, sy in ((1, 1), (1, -1), (-1, -1), (-1, 1))])
+    for shape in (corners, box):
+        for k in range(4):
+            edge = shape[(k + 1) % 4] - shape[k]
+            axis = np.array([-edge[1], edge[0]])
+            a, b = corners @ axis, box @ axis
+            if a.max() < b.min() or b.max() < a.min():
+                return False
+    return True
+
+
+def _palm_blocked_by(release, yaw, tilt, obstacles, config) -> str | None:
+    corners = _palm_corners(release, yaw, tilt, config.hand_clearance_m)
+    return next((o.id for o in obstacles if _footprints_overlap(corners, o)
+                 and release[2] + PALM_ABOVE_TCP_M < o.top_z + config.hand_clearance_m), None)
+
+
+def _palm_clear_height(release, yaw, tilt, obstacles, config) -> float:
+    """Lowest TCP height, at least release's, at which the palm (with `hand_clearance_m` around it) is
+    above every obstacle whose footprint it overlaps."""
+    corners = _palm_corners(release, yaw, tilt, config.hand_clearance_m)
+    tops = [o.top_z + config.hand_clearance_m - PALM_ABOVE_TCP_M for o in obstacles
+            if _footprints_overlap(corners, o)]
+    return float(max([release[2]] + tops))
 
 
 def plan_home(kin: ArmKinematics, q_start, config: MotionConfig = MotionConfig()) -> list[Segment] | str:
