@@ -13,6 +13,7 @@ import sys
 import time
 
 from rclpy.action import ActionClient, ActionServer, CancelResponse
+from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
 from rclpy.task import Future
 
@@ -51,11 +52,15 @@ class PlannerNode(Node):
         self.scene_arrived = Future()  # completed (and replaced) by every scene graph
         self.running: dict[bytes, bool] = {}  # goal id -> halted by a "stop" instruction
         self.skill_goals = {}  # goal id -> the skill goal it is running
-        # One thread: the callbacks below are coroutines that await futures instead of blocking.
-        self.create_subscription(SceneGraphMsg, "perception/scene_graph", self.on_scene, qos.LATCHED)
-        self.create_service(PlanInstruction, "planner/plan", self.on_plan)
-        self.skills = ActionClient(self, ExecuteSkill, "skills/execute")
-        self.server = ActionServer(self, ExecuteInstruction, "planner/execute", self.execute,
+        # One thread: the callbacks below are coroutines that await futures instead of blocking. They share
+        # a reentrant group: in the default (mutually exclusive) one, a plan request awaiting a scene graph
+        # would keep the scene callback, which completes that wait, from ever running.
+        group = ReentrantCallbackGroup()
+        self.create_subscription(SceneGraphMsg, "perception/scene_graph", self.on_scene, qos.LATCHED,
+                                 callback_group=group)
+        self.create_service(PlanInstruction, "planner/plan", self.on_plan, callback_group=group)
+        self.skills = ActionClient(self, ExecuteSkill, "skills/execute", callback_group=group)
+        self.server = ActionServer(self, ExecuteInstruction, "planner/execute", self.execute, callback_group=group,
                                    cancel_callback=self.on_cancel)
 
     @staticmethod
