@@ -18,9 +18,6 @@ from griptalk_interfaces.msg import SceneGraph
 from griptalk_interfaces.srv import GetWorldState, PlanInstruction
 
 
-RESEND_S = 5.0  # a service request unanswered this long is sent again [s]
-
-
 class GraphError(RuntimeError):
     """The graph did not answer: a node died or a deadline passed."""
 
@@ -73,18 +70,10 @@ class GraphClient:
             time.sleep(0.05)
 
     def call(self, client, request, deadline: float, what: str):
-        """Call an idempotent service. A request sent while discovery is still matching the server's reply
-        channel can go unanswered, so one left unanswered for RESEND_S is sent again."""
         self.wait(client.service_is_ready, deadline, what)
-        while True:
-            future = client.call_async(request)
-            try:
-                self.wait(future.done, min(deadline, time.monotonic() + RESEND_S), what)
-                return future.result()
-            except GraphError:
-                client.remove_pending_request(future)
-                if time.monotonic() >= deadline:
-                    raise
+        future = client.call_async(request)
+        self.wait(future.done, deadline, what)
+        return future.result()
 
     def plan(self, instruction: str, report: Report, deadline: float) -> None:
         response = self.call(self.plan_client, PlanInstruction.Request(instruction=instruction), deadline,

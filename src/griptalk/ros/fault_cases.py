@@ -180,8 +180,7 @@ def garbage_commands(rig: FaultRig, rng: np.random.Generator) -> FaultOutcome:
     """The controller frozen and garbage in its place: nothing reaches the robot, every refusal says why."""
     rig.prepare()
     p = rig.probe
-    rig.processes.pause("controller")
-    rig.paused.add("controller")
+    rig.pause("controller")
     # Commands the supervisor forwarded just before the pause may still be on their way.
     rig.wait(lambda: time.monotonic() - p.latest(p.arm_commands).t > 0.1, 5.0, "the last forwarded command")
     t0 = time.monotonic()
@@ -204,46 +203,40 @@ def garbage_commands(rig: FaultRig, rng: np.random.Generator) -> FaultOutcome:
     figures["commands_after_latch"] = len(p.since(p.arm_commands, t0)) + len(p.since(p.gripper_commands, t0))
     # The supervisor reads its inputs newest-first (depth 1): under load it may skip some, never forward them.
     figures["forwarded_after_latch"] = int(p.status.commands_forwarded - before.commands_forwarded)
-    rig.processes.resume("controller")
-    rig.paused.discard("controller")
+    rig.resume("controller")
     notes = f"refusals not reported in the status: {', '.join(unseen)}" if unseen else ""
     return _outcome("garbage_commands", figures, _GARBAGE_GRIPPER[-1][0], expect_latch=False, notes=notes)
 
 
-def controller_killed(rig: FaultRig, rng: np.random.Generator) -> FaultOutcome:
-    """SIGKILL the controller mid trajectory: its heartbeat watchdog latches; reset waits for a new controller."""
+def _controller_silenced(rig: FaultRig, rng: np.random.Generator, case: str,
+                         silence: Callable[[], None], recover: Callable[[], None]) -> FaultOutcome:
+    """Silence the controller mid trajectory: its heartbeat watchdog latches; reset waits until it speaks."""
     rig.prepare()
     _start_moving(rig, rng)
     t0 = time.monotonic()
-    rig.processes.kill("controller")
-    figures = rig.observe_stop(t0)
-    last = rig.probe.latest(rig.probe.controller_commands)
-    deadline = last.t + float(rig.params["command_timeout_s"])
-    during = rig.probe.reset(5.0)
-    rig.processes.start("controller")
-    rig.wait_ready(60.0)
-    rig.wait_controller_heard()
-    return _outcome("controller_killed", figures, "no controller command", latency_kind="watchdog",
-                    latency_ms=_ms_since(figures["hold_t"], deadline), reset_during_cause=during,
-                    reset_after=rig.probe.reset(5.0))
-
-
-def controller_frozen(rig: FaultRig, rng: np.random.Generator) -> FaultOutcome:
-    """SIGSTOP the controller mid trajectory (a hung process): its heartbeat watchdog latches."""
-    rig.prepare()
-    _start_moving(rig, rng)
-    t0 = time.monotonic()
-    rig.processes.pause("controller")
-    rig.paused.add("controller")
+    silence()
     figures = rig.observe_stop(t0)
     deadline = rig.probe.latest(rig.probe.controller_commands).t + float(rig.params["command_timeout_s"])
     during = rig.probe.reset(5.0)
-    rig.processes.resume("controller")
-    rig.paused.discard("controller")
+    recover()
     rig.wait_controller_heard()
-    return _outcome("controller_frozen", figures, "no controller command", latency_kind="watchdog",
+    return _outcome(case, figures, "no controller command", latency_kind="watchdog",
                     latency_ms=_ms_since(figures["hold_t"], deadline), reset_during_cause=during,
                     reset_after=rig.probe.reset(5.0))
+
+
+def controller_killed(rig: FaultRig, rng: np.random.Generator) -> FaultOutcome:
+    """SIGKILL the controller mid trajectory; a new controller process is started to recover."""
+    def restart() -> None:
+        rig.processes.start("controller")
+        rig.wait_ready(60.0)
+    return _controller_silenced(rig, rng, "controller_killed", lambda: rig.processes.kill("controller"), restart)
+
+
+def controller_frozen(rig: FaultRig, rng: np.random.Generator) -> FaultOutcome:
+    """SIGSTOP the controller mid trajectory (a hung process); SIGCONT recovers it."""
+    return _controller_silenced(rig, rng, "controller_frozen", lambda: rig.pause("controller"),
+                                lambda: rig.resume("controller"))
 
 
 def stale_joint_states(rig: FaultRig, rng: np.random.Generator) -> FaultOutcome:
@@ -251,15 +244,13 @@ def stale_joint_states(rig: FaultRig, rng: np.random.Generator) -> FaultOutcome:
     rig.prepare()
     _start_moving(rig, rng)
     p = rig.probe
-    rig.processes.pause("sim")
-    rig.paused.add("sim")
+    rig.pause("sim")
     t0 = time.monotonic()
     deadline = p.latest(p.joints).t + float(rig.params["state_timeout_s"])
     rig.wait_quietly(rig.latched, 5.0)
     time.sleep(HOLD_REPEATS_S)
     during = p.reset(5.0)
-    rig.processes.resume("sim")
-    rig.paused.discard("sim")
+    rig.resume("sim")
     figures = rig.observe_stop(t0)  # the simulator runs again: the arm must settle at the hold
     if figures["hold"] is not None and p.q is not None:
         off = float(np.max(np.abs(p.q - np.array(figures["hold"]))))

@@ -214,11 +214,19 @@ class FaultRig:
 
     # ---- set-up -----------------------------------------------------------------------------
 
+    def pause(self, name: str) -> None:
+        """SIGSTOP a node (a hung process); prepare() resumes it if a case does not."""
+        self.processes.pause(name)
+        self.paused.add(name)
+
+    def resume(self, name: str) -> None:
+        self.processes.resume(name)
+        self.paused.discard(name)
+
     def prepare(self) -> None:
         """Every node up and unpaused, the latch cleared, the arm still at the start pose."""
         for name in sorted(self.paused):
-            self.processes.resume(name)
-        self.paused.clear()
+            self.resume(name)
         for name in self.processes.exited():
             self.processes.start(name)
         self.wait_ready(60.0)
