@@ -120,6 +120,21 @@ def test_plan_place_refuses_what_cannot_be_done(kin, grasp_plan):
     assert isinstance(plan_place(kin, q_held, far, "in", CUBE), str)
 
 
+def test_only_objects_along_the_path_raise_the_transport(kin, grasp_plan):
+    # Something tall at the table's other side must not lift the hand out of reach over a target near the edge.
+    q_held = grasp_plan[1][-1].waypoints[-1]
+    cabinet = SceneObject("drawer", "drawer", "brown", [0.35, 0.45, 0.175], size=[0.25, 0.30, 0.35])
+    far_cube = SceneObject("blue_cube", "cube", "blue", [0.698, -0.252, 0.0225], size=[0.045] * 3)
+    segments = plan_place(kin, q_held, far_cube, "on", CUBE, obstacles=[cabinet, far_cube, CUBE])
+    assert not isinstance(segments, str), segments
+    check_chained(segments, q_held)
+    # The same cabinet on the way is cleared.
+    across = SceneObject("drawer", "drawer", "brown", [0.45, -0.10, 0.08], size=[0.10, 0.10, 0.16])
+    segments = plan_place(kin, q_held, far_cube, "on", CUBE, obstacles=[across, far_cube, CUBE])
+    transport = np.array([kin.fk(q)[0] for q in segments[0].waypoints])
+    assert transport[:, 2].max() - (CUBE.size[2] - 0.015) > across.top_z + 0.04
+
+
 def test_plan_home_rises_before_going_home(kin, grasp_plan):
     q_low = grasp_plan[1][2].waypoints[-1]  # at the grasp, 3 cm above the table
     segments = plan_home(kin, q_low)

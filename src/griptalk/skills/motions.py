@@ -175,7 +175,8 @@ def plan_place(kin: ArmKinematics, q_start, target: SceneObject, relation: str, 
         bottom_z = target_base + max(0.5 * float(target.size[2]), config.place_clearance_m)
     release = np.array([target.position[0], target.position[1], bottom_z + hang])
     others = [o for o in obstacles if o.id not in (target.id, held_object.id)]
-    travel_z = max(travel_height(others, hang, config), target.top_z + hang + config.obstacle_clearance_m)
+    passed = along_path(others, kin.fk(q_start)[0], release, PALM_HALF_LENGTH_M + 0.5 * held_footprint)
+    travel_z = max(travel_height(passed, hang, config), target.top_z + hang + config.obstacle_clearance_m)
     width = min(GRIPPER_MAX_WIDTH_M, held_footprint + 2 * WIDTH_MARGIN_M)
     fitting = relation == "in" and _elongated(target)
     if fitting:
@@ -299,7 +300,8 @@ def _grasp_segments(kin, q_start, candidate, yaw, tilt, obstacles, config) -> li
     grasp = candidate.position
     pre_grasp = candidate.pre_grasp(config.approach_height_m)
     lifted = grasp + np.array([0.0, 0.0, config.lift_height_m])
-    travel_z = max(travel_height(obstacles, 0.0, config), pre_grasp[2])
+    passed = along_path(obstacles, kin.fk(q_start)[0], pre_grasp, PALM_HALF_LENGTH_M)
+    travel_z = max(travel_height(passed, 0.0, config), pre_grasp[2])
     approach = transit(kin, q_start, pre_grasp, yaw, travel_z, config, tilt)
     descend = cartesian_line(kin, approach[-1], grasp, hand, 0.0, config, steps=config.descend_steps)
     lift = cartesian_line(kin, descend[-1], lifted, hand, 0.0, config)
@@ -403,6 +405,24 @@ def travel_height(obstacles: Sequence[SceneObject], hang: float, config: MotionC
     """TCP height at which something hanging `hang` below it clears every obstacle."""
     tops = [o.top_z for o in obstacles]
     return max([config.transport_height_m] + [top + hang + config.obstacle_clearance_m for top in tops])
+
+
+def along_path(obstacles: Sequence[SceneObject], start_xy, goal_xy, reach_m: float) -> list[SceneObject]:
+    """The obstacles whose footprint comes within `reach_m` of the straight line from start_xy to goal_xy.
+
+    Only they bound the height of a move across the table: clearing the tallest object anywhere (a
+    cabinet at one side) put the hand out of the arm's reach above targets far from the base.
+    """
+    a, b = np.asarray(start_xy, dtype=float)[:2], np.asarray(goal_xy, dtype=float)[:2]
+    span = b - a
+    length_sq = float(span @ span)
+    near = []
+    for o in obstacles:
+        centre = np.asarray(o.position[:2], dtype=float)
+        t = 0.0 if length_sq < 1e-12 else float(np.clip((centre - a) @ span / length_sq, 0.0, 1.0))
+        if np.linalg.norm(centre - (a + t * span)) <= reach_m + 0.5 * float(np.linalg.norm(o.size[:2])):
+            near.append(o)
+    return near
 
 
 def transit(kin, q_start, goal, yaw, travel_z, config, tilt: float = 0.0) -> np.ndarray:
