@@ -93,5 +93,8 @@ def test_a_cabinet_with_its_drawer_out_gives_the_cabinet_and_the_opening():
     np.testing.assert_allclose(size, [0.20, 0.30, 0.12])
     assert opening == pytest.approx(0.12)
     assert cabinet_pose(seen, np.pi, np.array([0.19, 0.30, 0.12]), 0.20)[2] == 0.0
+    # The shut drawer's front panel, 1.5 cm proud of the cabinet, is not an opening.
+    assert cabinet_pose(seen, np.pi, np.array([0.215, 0.30, 0.12]), 0.20, front_m=0.015)[2] == pytest.approx(0.0)
+    assert cabinet_pose(seen, np.pi, np.array([0.32, 0.30, 0.12]), 0.20, front_m=0.015)[2] == pytest.approx(0.105)
     with pytest.raises(ValueError):
         cabinet_pose(seen, np.pi, np.array([0.32, 0.30, 0.12]), 0.0)

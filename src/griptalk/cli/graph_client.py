@@ -13,6 +13,7 @@ from rclpy.signals import SignalHandlerOptions
 from griptalk.cli.report import Report
 from griptalk.launcher import Launcher
 from griptalk.ros import qos
+from griptalk.ros.waiting import on_executor
 from griptalk_interfaces.action import ExecuteInstruction
 from griptalk_interfaces.msg import SceneGraph
 from griptalk_interfaces.srv import GetWorldState, PlanInstruction
@@ -89,17 +90,17 @@ class GraphClient:
                 self.recorder.on_feedback(msg.feedback)
             print(line, file=progress, flush=True)
 
-        sent = self.execute_client.send_goal_async(ExecuteInstruction.Goal(instruction=instruction),
-                                                   feedback_callback=on_feedback)
+        goal = ExecuteInstruction.Goal(instruction=instruction)
+        sent = on_executor(self.executor, lambda: self.execute_client.send_goal_async(goal, feedback_callback=on_feedback))
         self.wait(sent.done, deadline, "the planner to accept the instruction")
         handle = sent.result()
         if not handle.accepted:
             raise GraphError("the planner rejected the instruction")
-        result = handle.get_result_async()
+        result = on_executor(self.executor, handle.get_result_async)
         try:
             self.wait(result.done, deadline, "the task to finish")
         except GraphError:
-            handle.cancel_goal_async()
+            on_executor(self.executor, handle.cancel_goal_async)
             raise
         report.set_result(result.result().result)
         if self.recorder is not None:

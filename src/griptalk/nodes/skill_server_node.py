@@ -32,7 +32,7 @@ from griptalk.ros.conversions import object_to_msg, scene_from_msg, step_from_ms
 from griptalk.ros.grasps import candidate_to_msg
 from griptalk.ros.params import Param, declare_all
 from griptalk.ros.runner import run_node
-from griptalk.ros.waiting import wait_for
+from griptalk.ros.waiting import on_executor, wait_for
 from griptalk.skills.kinematics import ArmKinematics
 from griptalk.skills.library import MoveReport, SkillConfig, SkillFailed, SkillLibrary
 from griptalk.skills.motions import GripperSegment, MotionConfig, MoveSegment
@@ -208,25 +208,26 @@ class SkillServerNode(Node):
             trajectory.points.append(JointTrajectoryPoint(
                 positions=[float(v) for v in point], velocities=[float(v) for v in velocity],
                 time_from_start=Duration(sec=sec, nanosec=int((t - sec) * 1e9))))
-        if not self.controller.wait_for_server(timeout_sec=self.p["service_timeout_s"]):
+        executor = self.executor  # None once the node is shutting down
+        if executor is None or not self.controller.wait_for_server(timeout_sec=self.p["service_timeout_s"]):
             raise SkillFailed("unavailable", "the controller is not available")
-        sent = wait_for(self.controller.send_goal_async(FollowTrajectory.Goal(trajectory=trajectory)),
-                        self.p["service_timeout_s"])
+        goal = FollowTrajectory.Goal(trajectory=trajectory)
+        sent = wait_for(on_executor(executor, lambda: self.controller.send_goal_async(goal)), self.p["service_timeout_s"])
         if sent is None or not sent.accepted:
             raise SkillFailed("unavailable", f"{segment.name}: the controller refused the trajectory")
-        result = sent.get_result_async()
+        result = on_executor(executor, sent.get_result_async)
         finished = threading.Event()
         result.add_done_callback(lambda _: finished.set())
         peak = 0.0
         while not finished.wait(0.01):  # watch the force and the stop conditions every 10 ms meanwhile
             peak = max(peak, self.force_n)
             if peak > force_limit_n:
-                wait_for(sent.cancel_goal_async(), self.p["service_timeout_s"])
+                wait_for(on_executor(executor, sent.cancel_goal_async), self.p["service_timeout_s"])
                 return MoveReport(peak, True)
             try:
                 self.check()
             except SkillFailed:
-                wait_for(sent.cancel_goal_async(), self.p["service_timeout_s"])
+                wait_for(on_executor(executor, sent.cancel_goal_async), self.p["service_timeout_s"])
                 raise
         outcome = result.result().result
         if not outcome.success:

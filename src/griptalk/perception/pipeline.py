@@ -42,11 +42,16 @@ class PerceptionConfig:
     min_carve_confidence: float = 0.5  # a detection matching no blob is carved out of one from this confidence
     carve_height_m: float = 0.01  # carved: the pixels in its box this far above the lowest ones there
     drawer_depth_m: float = 0.20  # the cabinet's front-to-back depth (urdf/drawer_cabinet.urdf)
+    # The shut drawer's front panel stands this far proud of the cabinet: read as opening, it made a
+    # shut drawer look 1.5 cm open.
+    drawer_front_m: float = 0.015
     shape_fallback: bool = True  # with a detector: geometry may overrule an unsure detection or fill a miss
 
     def __post_init__(self) -> None:
         if self.drawer_depth_m <= 0.0:
             raise ValueError(f"drawer_depth_m must be > 0, got {self.drawer_depth_m}")
+        if self.drawer_front_m < 0.0:
+            raise ValueError(f"drawer_front_m must be >= 0, got {self.drawer_front_m}")
         if not 0.0 < self.min_match_iou <= 1.0:
             raise ValueError(f"min_match_iou must be in (0, 1], got {self.min_match_iou}")
         if not 0.0 < self.min_carve_confidence <= 1.0:
@@ -113,7 +118,8 @@ class PerceptionPipeline:
             yaw, size = object_yaw_and_size(box, prototype.yaw_symmetry, (0.0, 0.0) if prototype.faces_robot else None)
             centre = box.center
             if prototype.object_class == "drawer":
-                centre, size, opening = cabinet_pose(box, yaw, size, self.config.drawer_depth_m)
+                centre, size, opening = cabinet_pose(box, yaw, size, self.config.drawer_depth_m,
+                                                     self.config.drawer_front_m)
             detections.append((SceneObject(id="", object_class=prototype.object_class, color=color,
                                            position=centre, yaw=yaw, size=size,
                                            confidence=min(class_confidence, color_confidence)), blob))

@@ -134,16 +134,18 @@ def object_yaw_and_size(box: BoxFit, symmetry_order: int, facing_xy=None) -> tup
 
 
 
-def cabinet_pose(box: BoxFit, yaw_rad: float, size: np.ndarray, depth_m: float) -> tuple[np.ndarray, np.ndarray, float]:
+def cabinet_pose(box: BoxFit, yaw_rad: float, size: np.ndarray, depth_m: float,
+                 front_m: float = 0.0) -> tuple[np.ndarray, np.ndarray, float]:
     """(centre, size, drawer opening [m]) of a cabinet whose front faces `yaw_rad`.
 
     `box` and `size` (along the front's axis first, from `object_yaw_and_size`) span the cabinet
     and its pulled-out drawer: the back is where the cabinet ends, the cabinet is `depth_m` deep,
-    and whatever lies beyond its front is the opening.
+    and whatever lies beyond its front, less the `front_m` the drawer's front panel stands proud of
+    it when shut, is the opening.
     """
-    if depth_m <= 0.0:
-        raise ValueError(f"depth_m must be > 0, got {depth_m}")
+    if depth_m <= 0.0 or front_m < 0.0:
+        raise ValueError(f"need depth_m > 0 and front_m >= 0, got {depth_m} and {front_m}")
     forward = np.array([np.cos(yaw_rad), np.sin(yaw_rad), 0.0])
     back = box.center - forward * size[0] / 2.0
-    opening = max(0.0, float(size[0]) - depth_m)
+    opening = max(0.0, float(size[0]) - depth_m - front_m)
     return back + forward * depth_m / 2.0, np.array([depth_m, size[1], size[2]]), opening

@@ -21,7 +21,7 @@ import numpy as np
 
 from griptalk.robot import PANDA_HOME, PANDA_JOINTS
 from griptalk.ros.fault_rig import HOLD_REPEATS_S, FaultRig
-from griptalk.ros.waiting import wait_for
+from griptalk.ros.waiting import on_executor, wait_for
 
 PRESS_S = 4.0  # the press trajectory's duration [s]
 PRESSING_S = 0.5  # how long the case watches the hand pressing before judging [s]
@@ -139,7 +139,7 @@ def press_into_table(rig: FaultRig, rng: np.random.Generator) -> FaultOutcome:
     depth = [(c.t, rig.kin.fk(np.array(c.value))[0][2]) for c in p.since(p.arm_commands, t0)]
     lowest = min((z for t, z in depth if t <= settled), default=np.inf)
     figures["commands_after_latch"] = sum(int(z < lowest - 1e-4) for t, z in depth if t > settled)
-    wait_for(handle.cancel_goal_async(), 5.0)
+    wait_for(on_executor(rig.probe.executor, handle.cancel_goal_async), 5.0)
     bound = float(rig.params["force_limit_n"]) + 10.0
     notes = f"force peak {figures['force_peak_n']:.1f} N over {bound:g} N" if figures["force_peak_n"] > bound else ""
     return _outcome("press_into_table", figures, "pushed up", expect_latch=False, notes=notes)
@@ -156,7 +156,7 @@ def reference_outside_fence(rig: FaultRig, rng: np.random.Generator) -> FaultOut
     time.sleep(HOLD_REPEATS_S)
     figures = rig.stop_figures(t0)
     figures["commands_after_latch"] = sum(rig.outside_fence(c.value) for c in p.since(p.arm_commands, t0))
-    wait_for(handle.cancel_goal_async(), 5.0)
+    wait_for(on_executor(rig.probe.executor, handle.cancel_goal_async), 5.0)
     return _outcome("reference_outside_fence", figures, "leaves the fence", expect_latch=False)
 
 

@@ -26,7 +26,7 @@ from griptalk.paths import share_dir
 from griptalk.robot import PANDA_HOME, PANDA_JOINTS, PANDA_LIMITS
 from griptalk.ros.node_processes import NodeProcesses
 from griptalk.ros.safety_probe import SafetyProbe
-from griptalk.ros.waiting import wait_for
+from griptalk.ros.waiting import on_executor, wait_for
 from griptalk.skills.kinematics import ArmKinematics
 from griptalk_interfaces.action import FollowTrajectory
 from griptalk_interfaces.msg import SafetyStatus
@@ -168,8 +168,10 @@ class FaultRig:
         msg, duration = trajectory_msg(path)
         if duration_s is not None and duration_s > duration:
             msg, duration = trajectory_msg(path, VELOCITY_SCALE * duration / duration_s)
+        goal = FollowTrajectory.Goal(trajectory=msg)
         for _ in range(3):  # a restarted controller's action server may not have matched this client yet
-            handle = wait_for(self.probe.follow_client.send_goal_async(FollowTrajectory.Goal(trajectory=msg)), 5.0)
+            handle = wait_for(on_executor(self.probe.executor, lambda: self.probe.follow_client.send_goal_async(goal)),
+                              5.0)
             if handle is not None:
                 break
         if handle is None or not handle.accepted:
@@ -183,7 +185,7 @@ class FaultRig:
             settling = time.monotonic()  # after a hold or a reset the arm may still be on its way
             self.wait(lambda: self.still(settling), 5.0, "the arm to come to rest before a set-up move")
             handle, duration = self.move(waypoints)
-            answer = wait_for(handle.get_result_async(), duration + 15.0)
+            answer = wait_for(on_executor(self.probe.executor, handle.get_result_async), duration + 15.0)
             if answer is not None and answer.result.success:
                 return
             message = answer.result.message if answer else "no result"

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from rclpy.action import ActionClient
 from rclpy.clock import Clock, ClockType
+from rclpy.executors import Executor
 from rclpy.node import Node
 from rclpy.task import Future
 
@@ -17,6 +19,26 @@ def wait_for(future: Future, timeout_s: float | None):
     if not done.wait(timeout_s):
         return None
     return future.result()
+
+
+def on_executor(executor: Executor, request: Callable[[], Future]) -> Future:
+    """The outcome of `request()` (an ActionClient's send_goal_async, get_result_async or cancel_goal_async),
+    made on the executor's thread, for a plain thread to wait on.
+
+    rclpy's ActionClient files a request's future only after sending it: a response that the spinning thread
+    takes in between is dropped as "unexpected" and the future never completes (ros2/rclpy#1123, fixed after
+    the rclpy these wheels ship). Sent from the executor's own thread, nothing can come between.
+    """
+    outcome = Future()
+
+    def send() -> None:
+        try:
+            request().add_done_callback(lambda f: outcome.set_result(f.result()))
+        except Exception as e:  # noqa: BLE001 - handed to the waiting thread
+            outcome.set_exception(e)
+
+    executor.create_task(send)
+    return outcome
 
 
 async def within(node: Node, future: Future, timeout_s: float):
