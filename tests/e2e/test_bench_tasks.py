@@ -8,8 +8,9 @@ from tests.support import griptalk
 pytestmark = pytest.mark.e2e
 
 
-def test_short_task_suite_runs_through_the_graph_and_judges_on_ground_truth(ros_env):
-    result = griptalk("bench", "tasks", "--episodes", "3", "--json", env=ros_env, timeout=900)
+def test_short_task_suite_runs_through_the_graph_and_judges_on_ground_truth(ros_env, tmp_path):
+    logs = tmp_path / "logs"
+    result = griptalk("bench", "tasks", "--episodes", "3", "--json", "--logs", str(logs), env=ros_env, timeout=900)
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-3000:]
     out = json.loads(result.stdout)
     metrics = out["metrics"]
@@ -21,3 +22,4 @@ def test_short_task_suite_runs_through_the_graph_and_judges_on_ground_truth(ros_
     assert metrics["force_over_limit_events"] == 0 and metrics["safety_stops"] == 0, metrics
     assert metrics["seconds_per_task_median"] > 0
     assert result.stderr.count("[") >= 3  # a progress line per episode
+    assert not any(logs.iterdir())  # node logs are kept for episodes that went wrong only

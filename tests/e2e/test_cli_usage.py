@@ -48,3 +48,7 @@ def test_scene_and_seed_together(ros_env):
 
 def test_unknown_benchmark_suite(ros_env):
     assert_usage_error(griptalk("bench", "no_such_suite", env=ros_env), "no_such_suite")
+
+
+def test_logs_for_a_suite_without_a_graph(ros_env, tmp_path):
+    assert_usage_error(griptalk("bench", "control", "--logs", str(tmp_path), env=ros_env), "--logs", "control")

@@ -18,9 +18,11 @@ graph down. Families and their goals: griptalk.bench.task_families (episode k is
 from __future__ import annotations
 
 import io
+import shutil
 import statistics
 import sys
 from collections import defaultdict
+from pathlib import Path
 
 from griptalk.bench.task_families import FAMILIES, Task, suite
 from griptalk.cli.episode import run_episode
@@ -40,10 +42,10 @@ def judge(task: Task, report: Report) -> float:
     return sum(goal.holds(report.states) for goal in task.goals) / len(task.goals)
 
 
-def run_task(task: Task) -> dict:
+def run_task(task: Task, log_dir: Path | None = None) -> dict:
     watch = SafetyWatch.from_supervisor_config()
     report = run_episode(task.scene, task.instruction, execute=True, timeout_s=EPISODE_TIMEOUT_S, verbose=False,
-                         progress=io.StringIO(), watch=watch)
+                         progress=io.StringIO(), watch=watch, log_dir=log_dir)
     credit = judge(task, report)
     return {"family": task.family, "group": task.group, "seed": task.scene.seed, "instruction": task.instruction,
             "expect": task.expect, "credit": credit, "success": credit == 1.0, "status": report.status, "message": report.message,
@@ -82,11 +84,15 @@ def summarize(episodes: list[dict]) -> dict:
     }
 
 
-def run(episodes: int, seed: int) -> dict:
+def run(episodes: int, seed: int, log_dir: Path | None = None) -> dict:
+    """`log_dir`: keep the node logs of each episode that went wrong in a folder of its own there."""
     results = []
     for k, task in enumerate(suite(episodes, seed), start=1):
-        results.append(run_task(task))
+        episode_logs = None if log_dir is None else log_dir / f"{k:03d}_{task.family}_seed{task.scene.seed}"
+        results.append(run_task(task, episode_logs))
         e = results[-1]
+        if episode_logs is not None and e["success"] and e["status"] == task.expect:
+            shutil.rmtree(episode_logs, ignore_errors=True)
         unmet = f"; unmet: {', '.join(e['unmet'])}" if e["unmet"] else ""
         why = "" if e["success"] and e["status"] == task.expect else f": {e['message']}{unmet}"
         print(f"[{k}/{episodes}] {task.family}: {task.instruction!r} -> {e['status']}, credit {e['credit']:.2f}"

@@ -31,8 +31,9 @@ def open_recorder(record_dir: Path | None, instruction: str):
 
 
 def run_episode(scene: Scene, instruction: str, execute: bool, timeout_s: float, verbose: bool,
-                progress: TextIO, record_dir: Path | None = None, watch=None) -> Report:
-    """`watch` (a SafetyWatch) counts safety stops and force excursions while the graph runs."""
+                progress: TextIO, record_dir: Path | None = None, watch=None, log_dir: Path | None = None) -> Report:
+    """`watch` (a SafetyWatch) counts safety stops and force excursions while the graph runs; the nodes'
+    logs go to `log_dir` (kept) or, unless `verbose`, to a temporary folder."""
     local_ros_environment()
     start = time.monotonic()
     report = Report(instruction=instruction, executed=execute)
@@ -40,7 +41,8 @@ def run_episode(scene: Scene, instruction: str, execute: bool, timeout_s: float,
         scene_file = Path(tmp) / "scene.yaml"
         scene_file.write_text(scene_to_yaml(scene))
         description = LaunchDescription.load(share_dir() / "launch" / "sim.launch.yaml", {"scene": str(scene_file)})
-        log_dir = None if verbose else Path(tmp) / "logs"
+        if log_dir is None and not verbose:
+            log_dir = Path(tmp) / "logs"
         with Launcher(description, log_dir=log_dir, stream=sys.stderr) as launcher, \
                 GraphClient(launcher, recorder, watch) as graph:
             try:

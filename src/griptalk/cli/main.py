@@ -46,6 +46,8 @@ def build_parser() -> Parser:
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--episodes", type=int, help="episodes to run (default: the suite's own)")
     bench.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    bench.add_argument("--logs", metavar="DIR", help="keep the node logs of every episode that went wrong in DIR "
+                                                     "(suites that start the graph: tasks)")
     estop = sub.add_parser("estop", help="latch the safety supervisor's stop (on this ROS_DOMAIN_ID)",
                            description="latch the safety supervisor's stop (on this ROS_DOMAIN_ID)")
     estop.add_argument("--reason", default="operator (griptalk estop)", help="who or why, shown in the status")
@@ -58,6 +60,7 @@ def build_parser() -> Parser:
 
 
 def run_bench(args) -> int:
+    import inspect
     import time
     try:
         suite = load_suite(args.suite)
@@ -66,9 +69,14 @@ def run_bench(args) -> int:
     episodes = suite.DEFAULT_EPISODES if args.episodes is None else args.episodes
     if episodes < 1 or args.seed < 0:
         raise UsageError("--episodes must be >= 1 and --seed >= 0")
+    options = {}
+    if args.logs is not None:
+        if "log_dir" not in inspect.signature(suite.run).parameters:
+            raise UsageError(f"--logs: the {args.suite} suite starts no graph, so it has no node logs")
+        options["log_dir"] = Path(args.logs)
     start = time.monotonic()
     try:
-        metrics = suite.run(episodes, args.seed)
+        metrics = suite.run(episodes, args.seed, **options)
     except RuntimeError as e:  # the rig broke (a node died, a deadline passed): say so, no traceback
         print(f"error: the {args.suite} benchmark could not finish: {e}", file=sys.stderr)
         return 1
