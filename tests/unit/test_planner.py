@@ -267,6 +267,14 @@ def test_place_on_postcondition():
     step = PlanStep("place", RED, ObjectRef("blue_cube", "cube", "blue"), "on")
     assert check_postcondition(step, before, moved(before, "red_cube", 0.55, -0.05, 0.0675))[0]
     assert not check_postcondition(step, before, moved(before, "red_cube", 0.55, -0.05, 0.0225))[0]
+    # Seen from above, the red cube on the blue one looks like a column down to the table, the blue one hidden.
+    red_column = thing("red_cube", "cube", "red", 0.55, -0.05, (0.045, 0.045, 0.09))
+    blue_hidden = thing("blue_cube", "cube", "blue", 0.55, -0.05, CUBE, stale=True)
+    column = SceneGraph([o for o in before.objects if o.id not in ("red_cube", "blue_cube")] + [red_column, blue_hidden])
+    ok, message = check_postcondition(step, before, column)
+    assert ok and "4.5 cm above the top of the blue cube" in message
+    beside = moved(before, "red_cube", 0.60, -0.05, 0.045)
+    assert not check_postcondition(step, before, beside)[0]
 
 
 def test_drawer_postconditions():

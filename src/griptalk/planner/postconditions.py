@@ -85,8 +85,14 @@ def _check_placed(step: PlanStep, after: SceneGraph, config: PostconditionConfig
     bottom = obj.position[2] - obj.size[2] / 2.0
     target_bottom = target.position[2] - target.size[2] / 2.0
     if step.relation == "on":
-        ok = abs(bottom - target.top_z) <= config.height_tolerance_m
-        where = f"its bottom is {(bottom - target.top_z) * 100:+.1f} cm from the top of {step.target.describe()}"
+        # Seen from above, an object on another hides that one's top: perception then extends it down to the
+        # table (or the lower one is not seen at all and judged where it was). Over the target's footprint
+        # with its top clearly above the target's, it rests on it: nothing floats.
+        hidden_bottom = bottom < target.top_z and obj.top_z - target.top_z >= config.height_tolerance_m
+        ok = abs(bottom - target.top_z) <= config.height_tolerance_m or hidden_bottom
+        where = (f"its top is {(obj.top_z - target.top_z) * 100:.1f} cm above the top of {step.target.describe()}"
+                 if hidden_bottom else
+                 f"its bottom is {(bottom - target.top_z) * 100:+.1f} cm from the top of {step.target.describe()}")
     else:
         ok = target_bottom - config.height_tolerance_m <= bottom <= target.top_z + config.height_tolerance_m
         where = f"its bottom is {(bottom - target_bottom) * 100:+.1f} cm above the floor of {step.target.describe()}"
