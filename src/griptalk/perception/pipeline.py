@@ -21,6 +21,7 @@ from griptalk.perception.colors import ColorConfig, ColorNamer
 from griptalk.perception.detector import Detection, Detector
 from griptalk.perception.pose import BoxFit, cabinet_pose, fit_box, object_yaw_and_size, rest_on_supports
 from griptalk.perception.relations import RelationConfig, compute_relations
+from griptalk.perception.robot_filter import Capsule, inside_capsules
 from griptalk.perception.segmentation import Blob, SegmentationConfig, base_frame_points, segment
 from griptalk.perception.shapes import ShapeConfig, ShapePrototype, classify_shape, floor_height, hollowness, shape_features
 from griptalk.perception.tracker import ObjectTracker, TrackerConfig
@@ -85,11 +86,19 @@ class PerceptionPipeline:
         """Forget every tracked object (a new scene)."""
         self._tracker.reset()
 
-    def detect(self, rgb: np.ndarray, depth: np.ndarray,
-               camera: CameraModel) -> tuple[list[tuple[SceneObject, Blob]], float]:
-        """This frame's objects (without ids) with the blob each came from, and the drawer's opening [m]."""
+    def detect(self, rgb: np.ndarray, depth: np.ndarray, camera: CameraModel,
+               robot: list[Capsule] = ()) -> tuple[list[tuple[SceneObject, Blob]], float]:
+        """This frame's objects (without ids) with the blob each came from, and the drawer's opening [m].
+
+        `robot`: capsules around the arm as it stood when the frame was taken; what lies inside is no object.
+        """
         shapes = self.config.shapes
         points = base_frame_points(depth, camera)
+        if robot:
+            flat = points.reshape(-1, 3)  # a view: NaN written here lands in points
+            with np.errstate(invalid="ignore"):
+                above = np.flatnonzero(flat[:, 2] > self.config.segmentation.min_height_m)  # not the table
+            flat[above[inside_capsules(flat[above], robot)]] = np.nan
         blobs = segment(rgb, depth, camera, self.config.segmentation, points)
         handles: list[Detection] = []
         if self.detector is not None:
@@ -149,9 +158,10 @@ class PerceptionPipeline:
             return None, 0.0
         return shape, shape_confidence
 
-    def process(self, rgb: np.ndarray, depth: np.ndarray, camera: CameraModel, stamp_s: float) -> SceneGraph:
-        """The scene graph of one frame; objects keep their ids from earlier frames."""
-        detections, opening = self.detect(rgb, depth, camera)
+    def process(self, rgb: np.ndarray, depth: np.ndarray, camera: CameraModel, stamp_s: float,
+                robot: list[Capsule] = ()) -> SceneGraph:
+        """The scene graph of one frame; objects keep their ids from earlier frames (`robot`: see detect)."""
+        detections, opening = self.detect(rgb, depth, camera, robot)
         objects = self._tracker.update([d for d, _ in detections])
         fresh = [o for o in objects if not o.stale]
         return SceneGraph(objects=objects, relations=compute_relations(fresh, self.config.relations, opening),

@@ -47,6 +47,7 @@ class _PandaModel:
     body: int
     arm_joints: tuple[int, ...]
     tcp_link: int
+    links: dict[str, int]  # every link's index by its URDF name
     movable_joints: int  # every non-fixed joint: IK works on all of them (arm and fingers)
     lower: list[float]
     upper: list[float]
@@ -78,7 +79,7 @@ def _panda_model() -> _PandaModel:
     lower = list(PANDA_LIMITS.lower) + [lo for index, lo, _ in movable if index not in arm]
     upper = list(PANDA_LIMITS.upper) + [hi for index, _, hi in movable if index not in arm]
     finger_rest = [0.5 * (lo + hi) for lo, hi in zip(lower[len(arm):], upper[len(arm):])]
-    return _PandaModel(client, body, arm, links[TCP_LINK], len(movable), lower, upper,
+    return _PandaModel(client, body, arm, links[TCP_LINK], links, len(movable), lower, upper,
                        [hi - lo for lo, hi in zip(lower, upper)], finger_rest, threading.Lock())
 
 
@@ -142,6 +143,19 @@ class ArmKinematics:
                 or not PANDA_LIMITS.within(q)):
             return None
         return q
+
+    def link_origins(self, q, links: tuple[str, ...]) -> np.ndarray:
+        """Base-frame origins (len(links), 3) [m] of the named URDF links for joint positions q (7,)."""
+        q = self._joint_vector(q, "q")
+        m = self._model
+        try:
+            indices = [m.links[name] for name in links]
+        except KeyError as e:
+            raise ValueError(f"panda.urdf has no link {e.args[0]!r}") from None
+        with m.lock:
+            self._set_joints(q)
+            return np.array([self._p.getLinkState(m.body, index, computeForwardKinematics=True,
+                                                  physicsClientId=m.client)[4] for index in indices])
 
     def _error_locked(self, q, target_p, target_q) -> tuple[float, float]:
         position, orientation = self._fk_locked(q)

@@ -1,0 +1,73 @@
+"""The arm's own body is no object: capsules from its joints take its points out of the frame."""
+import numpy as np
+import pytest
+
+from griptalk.bench.grasp import DepthScorer
+from griptalk.grasping.model import GraspPredictor
+from griptalk.perception import PerceptionConfig, PerceptionPipeline
+from griptalk.perception.detector import Detector
+from griptalk.perception.robot_filter import Capsule, RobotFilterConfig, arm_capsules, inside_capsules
+from griptalk.robot import PANDA_HOME
+from griptalk.skills.grasps import grasp_orientation
+from griptalk.skills.kinematics import ArmKinematics
+from griptalk.skills.library import SkillLibrary
+from griptalk.skills.motions import MoveSegment, plan_place
+from griptalk.skills.world_port import WorldPort, perfect_scene
+from griptalk.types import ObjectRef, PlanStep
+from griptalk_sim.scene import parse_scene
+from griptalk_sim.world import World
+from tests.unit.test_perception_world import CAMERA
+
+
+@pytest.fixture(scope="module")
+def kin():
+    return ArmKinematics()
+
+
+def test_points_inside_a_capsule():
+    capsule = Capsule(np.array([0.0, 0.0, 0.0]), np.array([1.0, 0.0, 0.0]), 0.1)
+    points = np.array([[0.5, 0.05, 0.0], [0.5, 0.2, 0.0], [1.08, 0.0, 0.0], [1.2, 0.0, 0.0], [np.nan, 0.0, 0.0]])
+    assert inside_capsules(points, [capsule]).tolist() == [True, False, True, False, False]
+    assert inside_capsules(points.reshape(5, 1, 3), [capsule]).shape == (5, 1)
+
+
+def test_the_capsules_cover_the_hand_and_what_it_holds_but_not_the_table(kin):
+    q = kin.ik([0.45, 0.0, 0.15], grasp_orientation(0.3))
+    capsules = arm_capsules(kin, q)
+    tcp = kin.fk(q)[0]
+    hand_y = kin.link_origins(q, ("panda_leftfinger", "panda_rightfinger"))
+    held_cube_bottom = tcp - [0.0, 0.0, 0.03]
+    table = np.array([[0.45, 0.0, 0.01], [0.60, 0.2, 0.02], [0.45, 0.0, 0.15 - 0.12]])
+    assert inside_capsules(np.vstack([tcp, hand_y, held_cube_bottom]), capsules).all()
+    assert not inside_capsules(table, capsules).any()
+    home = arm_capsules(kin, PANDA_HOME)
+    assert not inside_capsules(np.array([[0.45, 0.0, 0.05]]), home).any()  # at home the arm is above it all
+    with pytest.raises(ValueError):
+        RobotFilterConfig(link_radius_m=0.0)
+    with pytest.raises(ValueError):
+        kin.link_origins(PANDA_HOME, ("no_such_link",))
+
+
+def test_a_cube_carried_over_a_bowl_of_its_colour_is_no_tall_object():
+    # Unfiltered, the hand with its green cube and the green bowl below are one 21 cm tall "box" (or "drawer").
+    scene = parse_scene({"objects": [{"type": "cube", "color": "green", "position": [0.55, 0.04], "yaw_deg": 65},
+                                     {"type": "bowl", "color": "green", "position": [0.36, 0.05]},
+                                     {"type": "cube", "color": "red", "position": [0.60, -0.20]}]}, "carry")
+    cube = ObjectRef("green_cube", "cube", "green")
+    with World(scene, CAMERA) as world:
+        port = WorldPort(world, DepthScorer(world, GraspPredictor()))
+        library = SkillLibrary(port)
+        library.execute(PlanStep("grasp", cube))
+        known = perfect_scene(world)
+        segments = plan_place(library.kin, world.joint_state()[1][:7], known.get("green_bowl"), "in",
+                              known.get("green_cube"), obstacles=known.objects)
+        transport = segments[0].waypoints
+        port.move(MoveSegment("transport", transport[:int(0.8 * len(transport))]), 100.0)
+        rgb, depth = world.render()
+        capsules = arm_capsules(library.kin, world.joint_state()[1][:7])
+    detector = Detector()
+    blind = PerceptionPipeline(PerceptionConfig(), detector).process(rgb, depth, CAMERA, 0.0)
+    assert any(o.size[2] > 0.1 for o in blind.objects), [(o.id, o.size) for o in blind.objects]
+    graph = PerceptionPipeline(PerceptionConfig(), detector).process(rgb, depth, CAMERA, 0.0, capsules)
+    assert all(o.size[2] < 0.07 for o in graph.objects), [(o.id, o.size) for o in graph.objects]
+    assert {o.id for o in graph.objects} <= {"green_bowl", "red_cube"}
