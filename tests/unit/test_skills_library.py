@@ -111,3 +111,16 @@ def test_config_validates():
         SkillConfig(grasp_attempts=0)
     with pytest.raises(ValueError, match="unknown failure reason"):
         SkillFailed("oops", "x")
+
+
+def test_a_safety_stop_during_a_move_names_the_phase(drawer_world):
+    class StoppingPort(WorldPort):
+        def move(self, segment, force_limit_n):
+            if segment.name == "descend":
+                raise SkillFailed("safety_stop", "safety stop: wrist force 30.5 N over the 25 N limit")
+            return super().move(segment, force_limit_n)
+
+    with pytest.raises(SkillFailed) as failure:
+        SkillLibrary(StoppingPort(drawer_world, score)).execute(PlanStep("grasp", RED_CUBE))
+    assert failure.value.reason == "safety_stop"
+    assert str(failure.value) == "descend: safety stop: wrist force 30.5 N over the 25 N limit"

@@ -243,7 +243,10 @@ class SkillLibrary:
                 continue
             forceful = segment.name in FORCEFUL_PHASES
             limit = self.config.forceful_limit_n if forceful else self.config.collision_force_n
-            report = self.port.move(segment, limit)
+            try:
+                report = self.port.move(segment, limit)
+            except SkillFailed as e:  # a safety stop or a cancel mid-move: say in which phase
+                raise SkillFailed(e.reason, f"{segment.name}: {e}") from None
             peak = max(peak, report.peak_force_n)
             if report.stopped_on_force:
                 raise SkillFailed("collision", f"{segment.name}: stopped at a wrist force of "
