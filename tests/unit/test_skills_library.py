@@ -100,7 +100,7 @@ def test_missed_grasp_is_sensed_and_the_next_candidate_tried():
 def test_hand_landing_on_the_object_is_a_collision():
     with World(load_scene("tabletop"), CAMERA, renderer="tiny") as world:
         port = MisplacedCubePort(world, score)
-        port.offset = (0.0, 0.06)  # a finger comes down on the cube's top
+        port.offset = (0.0, -0.06)  # a finger comes down on the cube's top (on the other side, the palm on the duck)
         with pytest.raises(SkillFailed, match="descend") as failure:
             SkillLibrary(port).execute(PlanStep("grasp", RED_CUBE))
         assert failure.value.reason == "collision"

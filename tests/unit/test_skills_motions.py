@@ -207,9 +207,11 @@ def test_unreachable_tilts_are_refused_before_moving(kin):
 
 
 def test_approach_through_another_object_is_refused(kin):
-    mug = SceneObject("mug", "mug", "white", [0.43, 0.1, 0.05], size=[0.08, 0.08, 0.10])  # 7 mm beside the cube
-    top_down = GraspCandidate([0.5, 0.1, 0.03], 0.0, 0.06)
-    assert not isinstance(plan_grasp(kin, PANDA_HOME, top_down, obstacles=[CUBE, mug]), str)
+    mug = SceneObject("mug", "mug", "white", [0.425, 0.1, 0.05], size=[0.08, 0.08, 0.10])  # 12 mm beside the cube
+    top_down = GraspCandidate([0.5, 0.1, 0.03], 0.0, 0.06)  # the fingers pass; the 7 cm deep palm does not
+    assert "the hand would come down on the mug" in plan_grasp(kin, PANDA_HOME, top_down, obstacles=[CUBE, mug])
+    farther = SceneObject("mug", "mug", "white", [0.39, 0.1, 0.05], size=[0.08, 0.08, 0.10])
+    assert not isinstance(plan_grasp(kin, PANDA_HOME, top_down, obstacles=[CUBE, farther]), str)
     # Tilted, the hand comes down from the -x side, through the mug.
     from_mug_side = GraspCandidate([0.5, 0.1, 0.03], 0.0, 0.06, tilt=np.radians(30))
     result = plan_grasp(kin, PANDA_HOME, from_mug_side, obstacles=[CUBE, mug])
@@ -228,3 +230,15 @@ def test_place_keeps_the_grasp_tilt_so_the_object_stays_upright(kin):
     for segment in segments[:2]:  # transport and lower: the wrist turns only about the vertical
         for q in segment.waypoints[1:]:
             assert hand_tilt(kin.fk(q)[1]) == pytest.approx(tilt, abs=np.radians(2))
+
+
+def test_a_grasp_whose_palm_comes_down_on_a_neighbour_is_refused(kin):
+    # The fingers clear the box beside the cube, but across them the palm would land on its rim (182 N).
+    cube = SceneObject("green_cube", "cube", "green", [0.532, -0.267, 0.0225], yaw=np.radians(86), size=[0.045] * 3)
+    box = SceneObject("yellow_box", "box", "yellow", [0.608, -0.058, 0.04], yaw=np.radians(-163.1),
+                      size=[0.22, 0.16, 0.08])
+    along_the_box = GraspCandidate([0.528, -0.265, 0.029], np.radians(-4.0), 0.06)
+    result = plan_grasp(kin, PANDA_HOME, along_the_box, obstacles=[box])
+    assert isinstance(result, str) and "would come down on the yellow_box" in result
+    across = GraspCandidate([0.528, -0.265, 0.029], np.radians(86.0), 0.06)
+    assert not isinstance(plan_grasp(kin, PANDA_HOME, across, obstacles=[box]), str)

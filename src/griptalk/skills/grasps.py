@@ -81,14 +81,20 @@ class GraspCandidate:
         return self.position - distance_m * self.approach_direction
 
 
-def grasp_orientation(yaw: float, tilt: float = 0.0) -> np.ndarray:
-    """Quaternion (x, y, z, w) of the TCP with its x axis at `yaw`, pointing down, turned by `tilt` about its y axis."""
+def grasp_rotation(yaw: float, tilt: float = 0.0) -> np.ndarray:
+    """Rotation matrix of the TCP with its x axis at `yaw`, pointing down, turned by `tilt` about its y axis.
+
+    Columns: hand x along yaw (raised by the tilt), hand y across it (the closing axis, level),
+    hand z down (leaning towards the yaw by the tilt).
+    """
     c, s = np.cos(yaw), np.sin(yaw)
     ct, st = np.cos(tilt), np.sin(tilt)
-    # Columns: hand x along yaw (raised by the tilt), hand y across it (the closing axis, level),
-    # hand z down (leaning towards the yaw by the tilt).
-    rotation = np.array([[c * ct, s, c * st], [s * ct, -c, s * st], [st, 0.0, -ct]])
-    return matrix_to_quat(rotation)
+    return np.array([[c * ct, s, c * st], [s * ct, -c, s * st], [st, 0.0, -ct]])
+
+
+def grasp_orientation(yaw: float, tilt: float = 0.0) -> np.ndarray:
+    """grasp_rotation as a quaternion (x, y, z, w)."""
+    return matrix_to_quat(grasp_rotation(yaw, tilt))
 
 
 def approach_direction(yaw: float, tilt: float = 0.0) -> np.ndarray:

@@ -18,7 +18,8 @@ from griptalk.robot import GRIPPER_MAX_WIDTH_M
 from griptalk.skills.drawer import DRAWER_CLASS, open_tray, plan_close, plan_open
 from griptalk.skills.grasps import NOMINAL_DEPTH_M, grasp_candidates, wrist_yaw
 from griptalk.skills.kinematics import ArmKinematics
-from griptalk.skills.motions import GripperSegment, MotionConfig, MoveSegment, Segment, plan_grasp, plan_home, plan_place
+from griptalk.skills.motions import (GripperSegment, MotionConfig, MoveSegment, Segment, grasp_blocked, plan_grasp,
+                                     plan_home, plan_place)
 from griptalk.types import PlanStep, SceneGraph, SceneObject
 
 FAILURE_REASONS = ("no_reachable_grasp", "not_visible", "missed", "slipped", "collision", "safety_stop", "canceled",
@@ -131,8 +132,14 @@ class SkillLibrary:
             raise SkillFailed("no_reachable_grasp", f"no grasp fits the {obj.id}: it is wider than the gripper opens")
         scores = np.asarray(self.port.score(obj, candidates), dtype=float)
         obstacles = [o for o in scene.objects if o.id != obj.id]
-        reasons, attempts = [], 0
-        for i in np.argsort(-scores, kind="stable")[:self.config.grasp_plans_tried]:
+        reasons, clear, attempts = [], [], 0
+        for i in np.argsort(-scores, kind="stable"):  # what the geometry rules out costs no plan
+            blocked = grasp_blocked(candidates[i], obstacles, self.config.motion)
+            if blocked is None:
+                clear.append(i)
+            else:
+                reasons.append(blocked)
+        for i in clear[:self.config.grasp_plans_tried]:
             segments = plan_grasp(self.kin, self.port.joint_positions(), candidates[i], obstacles, self.config.motion)
             if isinstance(segments, str):
                 reasons.append(segments)
