@@ -36,6 +36,10 @@ def run_node(make_node: Callable[[], Node], args=None) -> int:
         code = 2
     except (KeyboardInterrupt, ExternalShutdownException):
         code = 0  # Ctrl-C or the launcher's SIGINT: a normal stop
+    except Exception:
+        if rclpy.ok():
+            raise
+        code = 0  # the SIGINT shut the context down under a running callback (its publish or wait set failed)
     finally:
         if node is not None:
             close = getattr(node, "close", None)
