@@ -95,6 +95,8 @@ def run(episodes: int, seed: int, log_dir: Path | None = None) -> dict:
             shutil.rmtree(episode_logs, ignore_errors=True)
         unmet = f"; unmet: {', '.join(e['unmet'])}" if e["unmet"] else ""
         why = "" if e["success"] and e["status"] == task.expect else f": {e['message']}{unmet}"
+        force = (f", {e['force_over_limit_events']} wrist force excursions over the limit (peak "
+                 f"{e['force_peak_n']:.1f} N)" if e["force_over_limit_events"] else "")
         print(f"[{k}/{episodes}] {task.family}: {task.instruction!r} -> {e['status']}, credit {e['credit']:.2f}"
-              f" ({e['task_seconds'] or 0.0:.1f} s){why}", file=sys.stderr, flush=True)
+              f" ({e['task_seconds'] or 0.0:.1f} s){force}{why}", file=sys.stderr, flush=True)
     return summarize(results)
