@@ -4,6 +4,7 @@ import pytest
 
 from griptalk.camera import CameraModel
 from griptalk.grasping.heuristic import score
+from griptalk.skills.grasps import hand_tilt
 from griptalk.skills.library import SkillConfig, SkillFailed, SkillLibrary
 from griptalk.skills.world_port import WorldPort
 from griptalk.types import ObjectRef, PlanStep
@@ -124,3 +125,15 @@ def test_a_safety_stop_during_a_move_names_the_phase(drawer_world):
         SkillLibrary(StoppingPort(drawer_world, score)).execute(PlanStep("grasp", RED_CUBE))
     assert failure.value.reason == "safety_stop"
     assert str(failure.value) == "descend: safety stop: wrist force 30.5 N over the 25 N limit"
+
+
+@pytest.mark.parametrize("margin, tilted_first", [(0.1, False), (0.0, True)])
+def test_a_tilted_grasp_must_score_clearly_higher_to_go_first(margin, tilted_first):
+    def slightly_prefers_tilted(_obj, candidates):
+        return np.array([0.95 if abs(c.tilt) > 1e-6 else 0.9 for c in candidates])
+
+    with World(load_scene("tabletop"), CAMERA, renderer="tiny") as world:
+        library = SkillLibrary(WorldPort(world, slightly_prefers_tilted), config=SkillConfig(tilted_score_margin=margin))
+        library.execute(PlanStep("grasp", RED_CUBE))
+        tilt = hand_tilt(library.kin.fk(world.joint_state()[1][:7])[1])
+    assert (abs(tilt) > np.radians(10)) == tilted_first

@@ -80,12 +80,17 @@ class SkillConfig:
     forceful_limit_n: float = 40.0  # the same while pulling or pushing on purpose
     push_contact_force_n: float = 3.0  # wrist force showing that a push met the drawer
     moved_on_table_m: float = 0.01  # a grasped object seen this close to where it stood was not lifted
+    # A tilted grasp goes before a top-down one only when its predicted success is this much higher: the place
+    # keeps the grasp's tilt (the object stays upright), and tilted release poses are often out of reach.
+    tilted_score_margin: float = 0.1
     motion: MotionConfig = field(default_factory=MotionConfig)
 
     def __post_init__(self) -> None:
         for name in ("grasp_candidates", "grasp_plans_tried", "grasp_attempts"):
             if getattr(self, name) < 1:
                 raise ValueError(f"SkillConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if not 0.0 <= self.tilted_score_margin <= 1.0:
+            raise ValueError(f"SkillConfig.tilted_score_margin must be in [0, 1], got {self.tilted_score_margin}")
         if not 0.0 <= self.min_held_width_m < GRIPPER_MAX_WIDTH_M:
             raise ValueError(f"SkillConfig.min_held_width_m must be in [0, {GRIPPER_MAX_WIDTH_M}), "
                              f"got {self.min_held_width_m}")
@@ -133,7 +138,9 @@ class SkillLibrary:
         scores = np.asarray(self.port.score(obj, candidates), dtype=float)
         obstacles = [o for o in scene.objects if o.id != obj.id]
         reasons, clear, attempts = [], [], 0
-        for i in np.argsort(-scores, kind="stable"):  # what the geometry rules out costs no plan
+        tilted = np.array([abs(c.tilt) > 1e-6 for c in candidates])
+        preference = scores - self.config.tilted_score_margin * tilted
+        for i in np.argsort(-preference, kind="stable"):  # what the geometry rules out costs no plan
             blocked = grasp_blocked(candidates[i], obstacles, self.config.motion)
             if blocked is None:
                 clear.append(i)
