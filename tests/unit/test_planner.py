@@ -270,7 +270,8 @@ def test_place_on_postcondition():
     # Seen from above, the red cube on the blue one looks like a column down to the table, the blue one hidden.
     red_column = thing("red_cube", "cube", "red", 0.55, -0.05, (0.045, 0.045, 0.09))
     blue_hidden = thing("blue_cube", "cube", "blue", 0.55, -0.05, CUBE, stale=True)
-    column = SceneGraph([o for o in before.objects if o.id not in ("red_cube", "blue_cube")] + [red_column, blue_hidden])
+    others = [o for o in before.objects if o.id not in ("red_cube", "blue_cube")]
+    column = SceneGraph(others + [red_column, blue_hidden])
     ok, message = check_postcondition(step, before, column)
     assert ok and "4.5 cm above the top of the blue cube" in message
     beside = moved(before, "red_cube", 0.60, -0.05, 0.045)

@@ -133,7 +133,8 @@ def test_a_tilted_grasp_must_score_clearly_higher_to_go_first(margin, tilted_fir
         return np.array([0.95 if abs(c.tilt) > 1e-6 else 0.9 for c in candidates])
 
     with World(load_scene("tabletop"), CAMERA, renderer="tiny") as world:
-        library = SkillLibrary(WorldPort(world, slightly_prefers_tilted), config=SkillConfig(tilted_score_margin=margin))
+        library = SkillLibrary(WorldPort(world, slightly_prefers_tilted),
+                               config=SkillConfig(tilted_score_margin=margin))
         library.execute(PlanStep("grasp", RED_CUBE))
         tilt = hand_tilt(library.kin.fk(world.joint_state()[1][:7])[1])
     assert (abs(tilt) > np.radians(10)) == tilted_first

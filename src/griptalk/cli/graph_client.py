@@ -91,7 +91,8 @@ class GraphClient:
             print(line, file=progress, flush=True)
 
         goal = ExecuteInstruction.Goal(instruction=instruction)
-        sent = on_executor(self.executor, lambda: self.execute_client.send_goal_async(goal, feedback_callback=on_feedback))
+        sent = on_executor(self.executor,
+                           lambda: self.execute_client.send_goal_async(goal, feedback_callback=on_feedback))
         self.wait(sent.done, deadline, "the planner to accept the instruction")
         handle = sent.result()
         if not handle.accepted:

@@ -212,7 +212,8 @@ class SkillServerNode(Node):
         if executor is None or not self.controller.wait_for_server(timeout_sec=self.p["service_timeout_s"]):
             raise SkillFailed("unavailable", "the controller is not available")
         goal = FollowTrajectory.Goal(trajectory=trajectory)
-        sent = wait_for(on_executor(executor, lambda: self.controller.send_goal_async(goal)), self.p["service_timeout_s"])
+        sent = wait_for(on_executor(executor, lambda: self.controller.send_goal_async(goal)),
+                        self.p["service_timeout_s"])
         if sent is None or not sent.accepted:
             raise SkillFailed("unavailable", f"{segment.name}: the controller refused the trajectory")
         result = on_executor(executor, sent.get_result_async)

@@ -86,8 +86,8 @@ class MotionConfig:
 
     def __post_init__(self) -> None:
         for name in ("approach_height_m", "lift_height_m", "transport_height_m", "obstacle_clearance_m",
-                     "place_clearance_m", "hand_clearance_m", "grasp_palm_clearance_m", "cartesian_step_m", "transit_step_m",
-                     "max_joint_step_rad", "grip_force_n", "release_force_n"):
+                     "place_clearance_m", "hand_clearance_m", "grasp_palm_clearance_m", "cartesian_step_m",
+                     "transit_step_m", "max_joint_step_rad", "grip_force_n", "release_force_n"):
             if not getattr(self, name) > 0.0:
                 raise ValueError(f"MotionConfig.{name} must be > 0, got {getattr(self, name)}")
         if self.descend_steps < 1:
