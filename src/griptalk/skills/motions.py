@@ -294,15 +294,18 @@ def _palm_lands_on(candidate: GraspCandidate, obstacles: Sequence[SceneObject], 
     comes within `grasp_palm_clearance_m` of (sideways, or above its top), or None. Tilted, the face leans."""
     x, y, z = grasp_rotation(candidate.yaw, candidate.tilt).T
     centre = candidate.position - PALM_ABOVE_TCP_M * z
-    face = np.array([centre + a * PALM_HALF_DEPTH_M * x + b * PALM_HALF_LENGTH_M * y
-                     for a in np.linspace(-1.0, 1.0, 5) for b in np.linspace(-1.0, 1.0, 11)])
+    # Samples no farther apart than the clearance: nothing reaches under the face unseen by more than that.
+    margin = config.grasp_palm_clearance_m
+    across, along = (np.linspace(-half, half, int(np.ceil(2.0 * half / margin)) + 1)
+                     for half in (PALM_HALF_DEPTH_M, PALM_HALF_LENGTH_M))
+    face = (centre + across[:, None, None] * x + along[None, :, None] * y).reshape(-1, 3)
     for o in obstacles:
         if _holds(o, candidate.position):
             continue
         c, s = np.cos(o.yaw), np.sin(o.yaw)
         local = (face[:, :2] - o.position[:2]) @ np.array([[c, s], [-s, c]]).T
-        over = np.all(np.abs(local) <= np.asarray(o.size[:2]) / 2.0 + config.grasp_palm_clearance_m, axis=1)
-        if np.any(over & (face[:, 2] < o.top_z + config.grasp_palm_clearance_m)):
+        over = np.all(np.abs(local) <= np.asarray(o.size[:2]) / 2.0 + margin, axis=1)
+        if np.any(over & (face[:, 2] < o.top_z + margin)):
             return o.id
     return None
 
