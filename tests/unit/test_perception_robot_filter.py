@@ -1,5 +1,6 @@
 """The arm's own body is no object: capsules from its joints take its points out of the frame."""
 import numpy as np
+import pybullet as pb
 import pytest
 
 from griptalk.bench.grasp import DepthScorer
@@ -15,7 +16,7 @@ from griptalk.skills.motions import MoveSegment, plan_place
 from griptalk.skills.world_port import WorldPort, perfect_scene
 from griptalk.types import ObjectRef, PlanStep
 from griptalk_sim.scene import parse_scene
-from griptalk_sim.world import World
+from griptalk_sim.world import ARM_JOINT_INDICES, World
 from tests.unit.test_perception_world import CAMERA
 
 
@@ -71,3 +72,26 @@ def test_a_cube_carried_over_a_bowl_of_its_colour_is_no_tall_object():
     graph = PerceptionPipeline(PerceptionConfig(), detector).process(rgb, depth, CAMERA, 0.0, capsules)
     assert all(o.size[2] < 0.07 for o in graph.objects), [(o.id, o.size) for o in graph.objects]
     assert {o.id for o in graph.objects} <= {"green_bowl", "red_cube"}
+
+
+def test_an_object_the_arm_partly_hides_keeps_its_full_view(kin):
+    scene = parse_scene({"objects": [{"type": "bowl", "color": "green", "position": [0.45, 0.10]},
+                                     {"type": "cube", "color": "red", "position": [0.60, -0.20]}]}, "beside")
+    with World(scene, CAMERA) as world:
+        def seen_with_arm_at(q):
+            for joint, angle in zip(ARM_JOINT_INDICES, q):
+                pb.resetJointState(world.robot_id, joint, float(angle), physicsClientId=world.client_id)
+            rgb, depth = world.render()
+            return rgb, depth, CAMERA, 0.0, arm_capsules(kin, q)
+
+        at_home = seen_with_arm_at(PANDA_HOME)
+        beside_bowl = seen_with_arm_at(kin.ik([0.45, 0.02, 0.10], grasp_orientation(0.0)))  # the fingers over its rim
+    detector = Detector()
+    tracked = PerceptionPipeline(PerceptionConfig(), detector)
+    full = tracked.process(*at_home).get("green_bowl")
+    kept = tracked.process(*beside_bowl).get("green_bowl")
+    partial = PerceptionPipeline(PerceptionConfig(), detector).process(*beside_bowl).get("green_bowl")
+    assert np.abs(partial.size - full.size).max() > 0.005  # what a partial view would make of it
+    np.testing.assert_allclose(kept.position, full.position)
+    np.testing.assert_allclose(kept.size, full.size)
+    assert not kept.stale

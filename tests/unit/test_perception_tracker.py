@@ -1,4 +1,6 @@
 """Tracker: ids like scene files, stable across frames, stale then dropped when unseen."""
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -54,6 +56,7 @@ def test_a_freed_id_is_reused_and_reset_forgets_everything():
     tracker.update([det("cube", "red", 0.5, 0.0), det("cube", "red", 0.4, 0.2)])
     assert ids(tracker.update([det("cube", "red", 0.4, 0.2)])) == ["red_cube_2"]
     again = [det("cube", "red", 0.4, 0.2), det("cube", "red", 0.6, 0.0)]
+    tracker.update(again)
     assert ids(tracker.update(again)) == ["red_cube", "red_cube_2"]
     tracker.reset()
     assert tracker.update([]) == []
@@ -64,3 +67,34 @@ def test_bad_config_is_rejected():
         TrackerConfig(match_distance_m=0.0)
     with pytest.raises(ValueError):
         TrackerConfig(stale_after_frames=5, drop_after_frames=2)
+    with pytest.raises(ValueError):
+        TrackerConfig(confirm_after_frames=0)
+
+
+def test_a_new_object_is_reported_once_seen_in_two_frames_in_a_row():
+    tracker = ObjectTracker(TrackerConfig())
+    cube = det("cube", "yellow", 0.5, 0.0)
+    assert ids(tracker.update([cube])) == ["yellow_cube"]  # nothing tracked yet: the scene as it is
+    misread = det("lego", "yellow", 0.5, 0.0)  # the half-hidden cube taken for a lego, for one frame
+    assert ids(tracker.update([misread])) == ["yellow_cube"]
+    assert ids(tracker.update([cube])) == ["yellow_cube"]
+    assert ids(tracker.update([cube])) == ["yellow_cube"]  # the misreading left nothing behind
+    duck = det("duck", "", 0.3, 0.2)
+    assert ids(tracker.update([cube, duck])) == ["yellow_cube"]
+    assert ids(tracker.update([cube, duck])) == ["duck", "yellow_cube"]
+    assert ids(tracker.update([cube])) == ["duck", "yellow_cube"]  # confirmed: kept while unseen
+
+
+def test_a_partly_hidden_object_keeps_its_last_full_view_until_it_moves():
+    tracker = ObjectTracker(TrackerConfig())
+    bowl = replace(det("bowl", "red", 0.5, 0.0), size=np.array([0.12, 0.12, 0.05]))
+    tracker.update([bowl])
+    half_seen = replace(det("bowl", "red", 0.5, 0.03), size=np.array([0.12, 0.06, 0.05]))
+    out = tracker.update([half_seen], partly_hidden=[True])
+    assert out[0].position[1] == pytest.approx(0.0) and out[0].size[1] == pytest.approx(0.12)
+    assert ids(tracker.update([half_seen], partly_hidden=[False])) == ["red_bowl"]
+    assert tracker.update([])[0].size[1] == pytest.approx(0.06)  # fully seen: that is how it is
+    carried = det("bowl", "red", 0.5, 0.2)
+    assert tracker.update([carried], partly_hidden=[True])[0].position[1] == pytest.approx(0.2)
+    with pytest.raises(ValueError):
+        tracker.update([carried], partly_hidden=[True, False])

@@ -8,12 +8,14 @@ weights); without a detector it names every blob. Poses and colours always come 
 own points and pixels. A detection that matches no blob is carved out of the blob it lies in: an
 object in an open drawer stands on the drawer's floor, so no depth jump separates the two. A
 drawer's handle (its own detector class) is cut from the cabinet's footprint, and the cabinet's
-depth tells the drawer's opening.
+depth tells the drawer's opening. The arm's own points are dropped (robot_filter.py); an object
+next to them is flagged partly hidden, and its track keeps its last full view (tracker.py).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from griptalk.camera import CameraModel
@@ -26,6 +28,8 @@ from griptalk.perception.segmentation import Blob, SegmentationConfig, base_fram
 from griptalk.perception.shapes import ShapeConfig, ShapePrototype, classify_shape, floor_height, hollowness, shape_features
 from griptalk.perception.tracker import ObjectTracker, TrackerConfig
 from griptalk.types import SceneGraph, SceneObject
+
+ARM_BORDER_PX = 3  # an object's pixels this close to the arm's: the arm may hide some of it
 
 
 @dataclass(frozen=True)
@@ -87,18 +91,24 @@ class PerceptionPipeline:
         self._tracker.reset()
 
     def detect(self, rgb: np.ndarray, depth: np.ndarray, camera: CameraModel,
-               robot: list[Capsule] = ()) -> tuple[list[tuple[SceneObject, Blob]], float]:
-        """This frame's objects (without ids) with the blob each came from, and the drawer's opening [m].
+               robot: list[Capsule] = ()) -> tuple[list[tuple[SceneObject, bool]], float]:
+        """This frame's objects (without ids), each with whether the arm hides some of it, and the drawer's
+        opening [m].
 
-        `robot`: capsules around the arm as it stood when the frame was taken; what lies inside is no object.
+        `robot`: capsules around the arm as it stood when the frame was taken; what lies inside is no object,
+        and an object whose pixels border on it is partly hidden.
         """
         shapes = self.config.shapes
         points = base_frame_points(depth, camera)
+        near_arm = np.zeros(depth.shape, dtype=bool)
         if robot:
             flat = points.reshape(-1, 3)  # a view: NaN written here lands in points
             with np.errstate(invalid="ignore"):
                 above = np.flatnonzero(flat[:, 2] > self.config.segmentation.min_height_m)  # not the table
-            flat[above[inside_capsules(flat[above], robot)]] = np.nan
+            arm = above[inside_capsules(flat[above], robot)]
+            flat[arm] = np.nan
+            near_arm.reshape(-1)[arm] = True
+            near_arm = cv2.dilate(near_arm.astype(np.uint8), np.ones((2 * ARM_BORDER_PX + 1,) * 2, np.uint8)) > 0
         blobs = segment(rgb, depth, camera, self.config.segmentation, points)
         handles: list[Detection] = []
         if self.detector is not None:
@@ -131,7 +141,8 @@ class PerceptionPipeline:
                                                      self.config.drawer_front_m)
             detections.append((SceneObject(id="", object_class=prototype.object_class, color=color,
                                            position=centre, yaw=yaw, size=size,
-                                           confidence=min(class_confidence, color_confidence)), blob))
+                                           confidence=min(class_confidence, color_confidence)),
+                               bool(near_arm[blob.rows, blob.cols].any())))
         return detections, opening
 
     def _carvable(self, detections: list[Detection], labels: list[Detection | None]) -> list[Detection]:
@@ -162,7 +173,7 @@ class PerceptionPipeline:
                 robot: list[Capsule] = ()) -> SceneGraph:
         """The scene graph of one frame; objects keep their ids from earlier frames (`robot`: see detect)."""
         detections, opening = self.detect(rgb, depth, camera, robot)
-        objects = self._tracker.update([d for d, _ in detections])
+        objects = self._tracker.update([d for d, _ in detections], [hidden for _, hidden in detections])
         fresh = [o for o in objects if not o.stale]
         return SceneGraph(objects=objects, relations=compute_relations(fresh, self.config.relations, opening),
                           drawer_opening_m=opening, stamp_s=float(stamp_s))
