@@ -131,3 +131,16 @@ def test_placing_in_the_drawer_keeps_the_hand_off_the_cabinet(error):
     sustain_steps = int(np.ceil(limits.force_sustain_s / world.time_step))
     longest = max((len(run) for run in "".join("1" if o else "0" for o in over).split("0")), default=0)
     assert longest < sustain_steps, f"over {limits.force_limit_n:g} N for {longest} steps"
+
+
+@pytest.mark.parametrize("seed, error", [(54, (-0.004, 0.003, np.radians(1.4), 0.0)),
+                                         (74, (-0.004, 0.001, np.radians(2.1), 0.0))])
+def test_opening_a_drawer_seen_a_little_off_stays_under_the_force_limit(seed, error):
+    # A firm grip on a handle seen a few mm off pressed the bar against the drawer's stop: 26 N at the wrist.
+    limits = SafetyConfig()
+    with World(make_task("drawer", seed).scene, CAMERA, renderer="tiny") as world:
+        port = MisjudgedDrawerPort(world, error)
+        port.recording = True
+        SkillLibrary(port).execute(PlanStep("open", ObjectRef("drawer", "drawer")))
+        assert world.drawer_opening_m() > 0.1
+    assert max(port.forces) < limits.force_limit_n, f"peak {max(port.forces):.1f} N"
