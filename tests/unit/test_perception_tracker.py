@@ -98,3 +98,18 @@ def test_a_partly_hidden_object_keeps_its_last_full_view_until_it_moves():
     assert tracker.update([carried], partly_hidden=[True])[0].position[1] == pytest.approx(0.2)
     with pytest.raises(ValueError):
         tracker.update([carried], partly_hidden=[True, False])
+
+
+def test_a_sliver_of_an_object_beside_the_arm_is_not_taken_for_the_object_moved():
+    tracker = ObjectTracker(TrackerConfig())
+    bowl = replace(det("bowl", "green", 0.36, 0.05), size=np.array([0.16, 0.16, 0.05]))
+    tracker.update([bowl])
+    rim = replace(det("bowl", "green", 0.41, 0.03), size=np.array([0.11, 0.05, 0.05]))  # 5.4 cm off centre
+    out = tracker.update([rim], partly_hidden=[True])
+    np.testing.assert_allclose(out[0].position, bowl.position)
+    np.testing.assert_allclose(out[0].size, bowl.size)
+    cube = replace(det("cube", "green", 0.55, 0.04), size=np.array([0.045, 0.045, 0.045]))
+    tracker.update([bowl, cube])
+    lifted = replace(cube, position=cube.position + [0.0, 0.0, 0.15])  # in the hand, which hides some of it
+    out = tracker.update([bowl, lifted], partly_hidden=[False, True])
+    assert {o.id: o.position[2] for o in out}["green_cube"] == pytest.approx(lifted.position[2])

@@ -5,8 +5,9 @@ as in scene files. A detection keeps the id of the nearest track of the same cla
 first among tracks within `match_distance_m`, then (an object that was moved while out of sight)
 among the remaining ones at any distance.
 
-- A partly hidden detection (the arm covers some of it) within `match_distance_m` of its track
-  keeps the track's pose and size: a partial view would shrink and shift an object that has not moved.
+- A partly hidden detection (the arm covers some of it) centred over its track's footprint, at its
+  height, keeps the track's pose and size: a partial view would shrink and shift an object that has
+  not moved (a bowl's visible sliver beside the arm is centred 6 cm from the bowl's centre).
 - A new object is reported once seen in `confirm_after_frames` frames in a row (a one-frame
   misreading, such as a half-hidden cube taken for a lego, would otherwise stand as an obstacle
   until dropped), except while nothing is tracked: the first frame shows the scene as it is.
@@ -80,7 +81,7 @@ class ObjectTracker:
                     track_id, seen_frames, obj = self._new_id(*key), first_seen, detection
                 else:
                     seen_frames = old.seen_frames + 1
-                    unmoved = np.linalg.norm(detection.position - old.obj.position) <= self._config.match_distance_m
+                    unmoved = _over_footprint(detection, old.obj, self._config.match_distance_m)
                     obj = old.obj if hidden[group[i]] and unmoved else detection
                 self._tracks[track_id] = _Track(replace(obj, id=track_id, stale=False), seen_frames)
                 seen.add(track_id)
@@ -115,3 +116,13 @@ class ObjectTracker:
         if base not in self._tracks:
             return base
         return next(f"{base}_{n}" for n in count(2) if f"{base}_{n}" not in self._tracks)
+
+
+def _over_footprint(part: SceneObject, whole: SceneObject, margin_m: float) -> bool:
+    """Whether `part`'s centre lies over `whole`'s footprint (grown by `margin_m`) and within `margin_m` of its
+    centre's height: what a partial view of `whole`, where it stands, would show."""
+    offset = np.asarray(part.position, float) - np.asarray(whole.position, float)
+    c, s = np.cos(whole.yaw), np.sin(whole.yaw)
+    along, across = c * offset[0] + s * offset[1], -s * offset[0] + c * offset[1]
+    half = np.asarray(whole.size[:2], float) / 2.0 + margin_m
+    return bool(abs(offset[2]) <= margin_m and abs(along) <= half[0] and abs(across) <= half[1])
