@@ -180,6 +180,10 @@ def main(args=None) -> int:
         code = 2
     except (KeyboardInterrupt, ExternalShutdownException):
         code = 0  # Ctrl-C or the launcher's SIGINT: a normal stop
+    except Exception:
+        if rclpy.ok():
+            raise
+        code = 0  # the SIGINT shut the context down between a check and a publish
     finally:
         if node is not None:
             node.close()
