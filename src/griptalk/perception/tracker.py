@@ -95,7 +95,7 @@ class ObjectTracker:
                 continue
             if track.missed_frames >= self._config.stale_after_frames:
                 track.obj.stale = True
-        return [t.obj for i, t in sorted(self._tracks.items()) if t.seen_frames >= confirm]
+        return [t.obj for _, t in sorted(self._tracks.items()) if t.seen_frames >= confirm]
 
     def _match(self, detections: list[SceneObject], track_ids: list[str]) -> list[tuple[int, str | None]]:
         """Greedy nearest-first pairs of detection indices and track ids (None: a new object)."""
