@@ -18,7 +18,7 @@ import time
 import numpy as np
 import rclpy
 from geometry_msgs.msg import WrenchStamped
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image, JointState
@@ -30,6 +30,7 @@ from griptalk.ros.calibration import CAMERA_PARAMS, camera_from_params
 from griptalk.ros.conversions import (camera_info_to_msg, depth_to_msg, make_pose, rgb_to_msg,
                                       seconds_to_time)
 from griptalk.ros.params import Param, ParameterError, declare_all
+from griptalk.ros.runner import run_node
 from griptalk_interfaces.msg import WorldObject
 from griptalk_interfaces.srv import GetWorldState
 from griptalk_sim.interpolation import CommandInterpolator
@@ -142,6 +143,8 @@ def run(node: SimNode, executor: SingleThreadedExecutor) -> None:
     state_every = max(1, round(1.0 / (node.p["joint_state_rate_hz"] * dt)))
     camera_every = max(1, round(1.0 / (node.p["camera_rate_hz"] * dt)))
     rtf = node.p["real_time_factor"]
+    node.publish_state()
+    node.publish_camera()
     wall_start, sim_start = time.monotonic(), node.world.sim_time
     step = 0
     while rclpy.ok():
@@ -165,31 +168,7 @@ def run(node: SimNode, executor: SingleThreadedExecutor) -> None:
 
 
 def main(args=None) -> int:
-    rclpy.init(args=args if args is not None else sys.argv)
-    node = None
-    code = 0
-    try:
-        node = SimNode()
-        executor = SingleThreadedExecutor()
-        executor.add_node(node)
-        node.publish_state()
-        node.publish_camera()
-        run(node, executor)
-    except ParameterError as e:
-        print(f"error: {e}", file=sys.stderr)
-        code = 2
-    except (KeyboardInterrupt, ExternalShutdownException):
-        code = 0  # Ctrl-C or the launcher's SIGINT: a normal stop
-    except Exception:
-        if rclpy.ok():
-            raise
-        code = 0  # the SIGINT shut the context down between a check and a publish
-    finally:
-        if node is not None:
-            node.close()
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return code
+    return run_node(SimNode, args, spin=run)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,15 @@ class SceneObject:
     def top_z(self) -> float:
         return float(self.position[2] + self.size[2] / 2.0)
 
+    def over_footprint(self, xy, margin_m: float = 0.0, forward_m: float = 0.0) -> bool:
+        """Whether the base-frame point `xy` lies over this object's footprint (its box turned by its yaw),
+        grown by `margin_m` and stretched `forward_m` along its +x."""
+        c, s = np.cos(self.yaw), np.sin(self.yaw)
+        dx, dy = np.asarray(xy, dtype=float)[:2] - self.position[:2]
+        along, across = c * dx + s * dy, -s * dx + c * dy
+        half = self.size[:2] / 2.0 + margin_m
+        return bool(-half[0] <= along <= half[0] + forward_m and abs(across) <= half[1])
+
     def ref(self) -> "ObjectRef":
         return ObjectRef(self.id, self.object_class, self.color)
 

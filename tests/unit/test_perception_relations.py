@@ -83,3 +83,12 @@ def test_an_object_in_the_open_drawer_is_inside_it():
     assert support_relation(on_table, drawer, CONFIG, drawer_opening_m=0.0) == ""
     on_top = obj("c", "cube", 0.62, 0.30, 0.1425, CUBE)
     assert support_relation(on_top, drawer, CONFIG, drawer_opening_m=0.15) == "on"
+
+
+def test_a_footprint_turns_with_its_object_and_grows_by_the_margin_and_forward_stretch():
+    box = obj("box", "box", 0.5, 0.0, 0.04, (0.20, 0.10, 0.08), yaw=np.pi / 2)  # long side along the base's y
+    assert box.over_footprint([0.5, 0.09]) and not box.over_footprint([0.59, 0.0])
+    assert not box.over_footprint([0.555, 0.0])
+    assert box.over_footprint([0.555, 0.0], margin_m=0.01)
+    assert box.over_footprint([0.5, 0.13], forward_m=0.05)  # its +x points along the base's +y
+    assert not box.over_footprint([0.5, -0.13], forward_m=0.05)

@@ -36,15 +36,6 @@ class RelationConfig:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
 
 
-def _over_footprint(subject: SceneObject, obj: SceneObject, margin_m: float, forward_m: float = 0.0) -> bool:
-    """Whether the subject's centre is over the object's footprint, stretched `forward_m` along its +x."""
-    c, s = np.cos(obj.yaw), np.sin(obj.yaw)
-    dx, dy = subject.position[:2] - obj.position[:2]
-    local = np.array([c * dx + s * dy, -s * dx + c * dy])
-    half = obj.size[:2] / 2.0 + margin_m
-    return bool(-half[0] <= local[0] <= half[0] + forward_m and abs(local[1]) <= half[1])
-
-
 def _bottom_z(o: SceneObject) -> float:
     return float(o.position[2] - o.size[2] / 2.0)
 
@@ -56,9 +47,9 @@ def support_relation(subject: SceneObject, obj: SceneObject, config: RelationCon
         return ""
     bottom, top = _bottom_z(subject), obj.top_z
     if obj.object_class == config.drawer_class and bottom < top - config.support_tolerance_m:
-        inside = _over_footprint(subject, obj, config.footprint_margin_m, drawer_opening_m)
+        inside = obj.over_footprint(subject.position, config.footprint_margin_m, drawer_opening_m)
         return "inside_drawer" if inside else ""
-    if not _over_footprint(subject, obj, config.footprint_margin_m):
+    if not obj.over_footprint(subject.position, config.footprint_margin_m):
         return ""
     if obj.object_class in config.container_classes:
         return "in" if bottom <= top + config.support_tolerance_m else ""

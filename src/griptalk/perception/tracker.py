@@ -81,7 +81,10 @@ class ObjectTracker:
                     track_id, seen_frames, obj = self._new_id(*key), first_seen, detection
                 else:
                     seen_frames = old.seen_frames + 1
-                    unmoved = _over_footprint(detection, old.obj, self._config.match_distance_m)
+                    # A partial view of the object where it stands: centred over it, at its height.
+                    margin = self._config.match_distance_m
+                    unmoved = (old.obj.over_footprint(detection.position, margin)
+                               and abs(detection.position[2] - old.obj.position[2]) <= margin)
                     obj = old.obj if hidden[group[i]] and unmoved else detection
                 self._tracks[track_id] = _Track(replace(obj, id=track_id, stale=False), seen_frames)
                 seen.add(track_id)
@@ -116,13 +119,3 @@ class ObjectTracker:
         if base not in self._tracks:
             return base
         return next(f"{base}_{n}" for n in count(2) if f"{base}_{n}" not in self._tracks)
-
-
-def _over_footprint(part: SceneObject, whole: SceneObject, margin_m: float) -> bool:
-    """Whether `part`'s centre lies over `whole`'s footprint (grown by `margin_m`) and within `margin_m` of its
-    centre's height: what a partial view of `whole`, where it stands, would show."""
-    offset = np.asarray(part.position, float) - np.asarray(whole.position, float)
-    c, s = np.cos(whole.yaw), np.sin(whole.yaw)
-    along, across = c * offset[0] + s * offset[1], -s * offset[0] + c * offset[1]
-    half = np.asarray(whole.size[:2], float) / 2.0 + margin_m
-    return bool(abs(offset[2]) <= margin_m and abs(along) <= half[0] and abs(across) <= half[1])

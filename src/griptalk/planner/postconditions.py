@@ -3,11 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from griptalk.planner.grounding import name
 from griptalk.planner.schemas import DRAWER_CLOSED_MAX_M, DRAWER_OPEN_MIN_M
-from griptalk.types import PlanStep, SceneGraph, SceneObject
+from griptalk.types import PlanStep, SceneGraph
 
 
 @dataclass(frozen=True)
@@ -80,7 +78,7 @@ def _check_placed(step: PlanStep, after: SceneGraph, config: PostconditionConfig
         return False, f"I can't see {label} after placing it"
     if target is None:  # stale is fine: the arm may still hide it, and it is judged where it was last seen
         return False, f"I can't see {step.target.describe()} after placing {label}"
-    if not _over_footprint(obj, target):
+    if not target.over_footprint(obj.position):
         return False, f"{label} is not over {step.target.describe()}"
     bottom = obj.position[2] - obj.size[2] / 2.0
     target_bottom = target.position[2] - target.size[2] / 2.0
@@ -97,11 +95,3 @@ def _check_placed(step: PlanStep, after: SceneGraph, config: PostconditionConfig
         ok = target_bottom - config.height_tolerance_m <= bottom <= target.top_z + config.height_tolerance_m
         where = f"its bottom is {(bottom - target_bottom) * 100:+.1f} cm above the floor of {step.target.describe()}"
     return bool(ok), f"{goal}: {where}" if ok else f"{label} is not {step.relation} {step.target.describe()}: {where}"
-
-
-def _over_footprint(obj: SceneObject, target: SceneObject) -> bool:
-    """Is obj's centre inside target's footprint (the target's box, turned by its yaw)?"""
-    c, s = np.cos(target.yaw), np.sin(target.yaw)
-    dx, dy = obj.position[:2] - target.position[:2]
-    local = np.array([c * dx + s * dy, -s * dx + c * dy])
-    return bool(np.all(np.abs(local) <= target.size[:2] / 2.0))

@@ -13,9 +13,11 @@ from rclpy.node import Node
 from griptalk.ros.params import ParameterError
 
 
-def run_node(make_node: Callable[[], Node], args=None) -> int:
+def run_node(make_node: Callable[[], Node], args=None,
+             spin: Callable[[Node, SingleThreadedExecutor], None] | None = None) -> int:
     """Create the node, spin it on one thread until shutdown, return the process exit code.
 
+    `spin(node, executor)` replaces `executor.spin()` for a node that drives its own loop (the simulator).
     A bad parameter ends the node with one line on stderr and exit code 2, not a stack trace.
     """
     # One torch/BLAS thread per node: this stack shares two cores between all of its processes.
@@ -30,7 +32,10 @@ def run_node(make_node: Callable[[], Node], args=None) -> int:
         gc.freeze()
         executor = SingleThreadedExecutor()
         executor.add_node(node)
-        executor.spin()
+        if spin is None:
+            executor.spin()
+        else:
+            spin(node, executor)
     except ParameterError as e:
         print(f"error: {e}", file=sys.stderr)
         code = 2
