@@ -38,3 +38,4 @@ PANDA_LIMITS = ArmLimits(
 PANDA_HOME = np.array([0.0, -0.785, 0.0, -2.356, 0.0, 1.571, 0.785])
 
 GRIPPER_MAX_WIDTH_M = 0.08
+GRIPPER_MAX_SPEED_M_S = 0.1  # Franka Hand datasheet: the fastest the opening changes [m/s]

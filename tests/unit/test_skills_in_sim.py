@@ -106,6 +106,24 @@ def test_blue_cube_ends_on_the_red_cube(world):
     assert is_on(after["blue_cube"], after["red_cube"])
 
 
+@pytest.mark.parametrize("turn_rad", [0.05, np.pi / 2 + 0.05])
+def test_closing_on_a_cube_seen_off_centre_keeps_every_wrist_reading_under_the_force_limit(world, turn_rad):
+    # Seen 5.5 mm off centre and 3 degrees turned: the first finger to touch shoves the cube. At the URDF's
+    # finger speed (four times the Franka Hand's) the impact read 29-30 N at the wrist; the task bench
+    # counts every reading over the limit.
+    kin, limits = ArmKinematics(), SafetyConfig()
+    objects = believed(world)
+    nominal = grasp_candidates(objects["red_cube"])[0]
+    off = GraspCandidate(nominal.position, nominal.yaw + turn_rad, nominal.width_m, 0.0)
+    off.position[:2] += 0.0055 * off.closing_direction
+    segments = plan_grasp(kin, arm_q(world), off, obstacles=list(objects.values()))
+    assert not isinstance(segments, str), segments
+    forces = []
+    execute(world, segments, forces, lag_s=0.03, velocity_scale=0.4)
+    assert max(forces) < limits.force_limit_n
+    assert believed(world)["red_cube"].position[2] > 0.12  # lifted with the hand
+
+
 @pytest.mark.parametrize("tilt_deg", [25.0, -25.0, 40.0, -40.0])
 def test_tilted_grasp_of_an_off_centre_cube_keeps_the_wrist_force_under_the_safety_limits(world, tilt_deg):
     # The fingers close 5 mm off the cube's centre (a perception error): the first finger pushes it

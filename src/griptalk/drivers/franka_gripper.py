@@ -12,11 +12,10 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-from griptalk.robot import GRIPPER_MAX_WIDTH_M
+from griptalk.robot import GRIPPER_MAX_SPEED_M_S, GRIPPER_MAX_WIDTH_M
 
-# Franka Hand datasheet: 70 N continuous grasp force, 0.1 m/s (per finger pair) maximum speed.
+# Franka Hand datasheet: 70 N continuous grasp force.
 HAND_MAX_FORCE_N = 70.0
-HAND_MAX_SPEED_M_S = 0.1
 # franka_gripper treats targets this close to the current width as already reached.
 SAME_WIDTH_M = 1e-4
 
@@ -28,8 +27,8 @@ class FrankaGripperConfig:
     epsilon_outer_m: float = GRIPPER_MAX_WIDTH_M  # ... or this much outside it: any object counts as held [m]
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.speed_m_s) and 0.0 < self.speed_m_s <= HAND_MAX_SPEED_M_S):
-            raise ValueError(f"speed_m_s must be in (0, {HAND_MAX_SPEED_M_S}] m/s, got {self.speed_m_s}")
+        if not (math.isfinite(self.speed_m_s) and 0.0 < self.speed_m_s <= GRIPPER_MAX_SPEED_M_S):
+            raise ValueError(f"speed_m_s must be in (0, {GRIPPER_MAX_SPEED_M_S}] m/s, got {self.speed_m_s}")
         for name in ("epsilon_inner_m", "epsilon_outer_m"):
             value = getattr(self, name)
             if not (math.isfinite(value) and 0.0 <= value <= GRIPPER_MAX_WIDTH_M):

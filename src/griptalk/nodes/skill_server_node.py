@@ -50,7 +50,7 @@ PARAMS = [
     Param("min_held_width_m", 0.004, "finger opening below which the gripper holds nothing [m]", 0.0, 0.05),
     Param("collision_force_n", 20.0, "wrist force that stops a move as a collision [N]", 1.0, 140.0),
     Param("forceful_limit_n", 40.0, "the same while pulling or pushing a drawer [N]", 1.0, 140.0),
-    Param("gripper_timeout_s", 3.0, "time for the fingers to settle [s]", 0.2, 20.0),
+    Param("gripper_timeout_s", 3.0, "time for the fingers to settle [s, on the node clock]", 0.2, 20.0),
     Param("fresh_scene_timeout_s", 1.5, "time to wait for a scene graph newer than a grasp [s]", 0.0, 10.0),
     Param("service_timeout_s", 5.0, "time to wait for the grasp predictor and controller [s]", 0.1, 60.0),
 ]
@@ -238,18 +238,22 @@ class SkillServerNode(Node):
 
     def set_gripper(self, segment: GripperSegment) -> None:
         self.gripper_pub.publish(GripperCommand(width_m=float(segment.width_m), max_force_n=float(segment.force_n)))
-        # Wait (wall clock) until the fingers stop moving: on an object or at the commanded width.
-        deadline = time.monotonic() + self.p["gripper_timeout_s"]
-        last, still_since = self.width, time.monotonic()
-        while time.monotonic() < deadline:
+        # Wait until the fingers stop moving: on an object or at the commanded width. Timed on the node's
+        # clock, the one the fingers move by: a busy machine slows simulated time, and a wall-clock timeout
+        # could end while the fingers were still on their way. Should the clock stop for good, the
+        # supervisor's stale-state watchdog latches a stop and check() raises.
+        start = self.now_s()
+        last, still_since = self.width, start
+        while True:
             time.sleep(0.05)
             self.check()
-            width = self.width
+            now, width = self.now_s(), self.width
             if abs(width - last) > 0.0005:
-                last, still_since = width, time.monotonic()
-            elif time.monotonic() - still_since > 0.3 and (abs(width - segment.width_m) < 0.002 or
-                                                           segment.width_m < width):
+                last, still_since = width, now
+            elif now - still_since > 0.3 and (abs(width - segment.width_m) < 0.002 or segment.width_m < width):
                 return
+            if now - start > self.p["gripper_timeout_s"]:
+                break
         if segment.width_m > self.width + 0.005:
             raise SkillFailed("unavailable", f"{segment.name}: the gripper did not open (at {self.width * 1000:.0f} mm)")
 

@@ -35,7 +35,7 @@ WIDTH_MARGIN_M = 0.015  # opening beyond the object's extent, both sides togethe
 MAX_POSITION_OFFSET_M = 0.005
 # Tilted grasps hold lower on the object: a finger closing on a cube off centre pushes it sideways, and
 # with the pads tilted a shallow hold tips it against the table, which the wrist feels (PyBullet, 5 mm off
-# centre at 25 degrees: 33 N, 26 N over 0.05 s at 10 mm deep; 16 N, 8 N at 18 mm).
+# centre at 25 degrees: 14 N held over 0.05 s at 10 mm deep, 9 N at 18 mm).
 TILTED_MIN_DEPTH_M = 0.018
 ROUND_YAW_COUNT = 4  # closing directions tried on round objects, spread over a half turn
 
