@@ -171,8 +171,9 @@ class World:
         names = tuple(i[1].decode() for i in info)
         if names != PANDA_JOINTS + PANDA_FINGER_JOINTS:
             raise RuntimeError(f"unexpected Panda joints in panda.urdf: {names}")
-        self._max_force = np.array([i[10] for i in info])
-        self._max_velocity = np.array([i[11] for i in info])
+        # The arm's motor limits; the fingers' come from the gripper command and FINGER_MAX_SPEED_M_S.
+        self._max_force = np.array([i[10] for i in info[:len(ARM_JOINT_INDICES)]])
+        self._max_velocity = np.array([i[11] for i in info[:len(ARM_JOINT_INDICES)]])
         for j, q in zip(ARM_JOINT_INDICES, PANDA_HOME):
             c(pb.resetJointState, self.robot_id, j, float(q))
         for j in FINGER_INDICES:
