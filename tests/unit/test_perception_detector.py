@@ -10,6 +10,7 @@ from griptalk.perception.dataset import calibrated_camera, labels
 from griptalk.perception.detector import Detector, DetectorConfig
 from griptalk.perception.pipeline import box_iou
 from griptalk.perception.pose import symmetric_yaw
+from griptalk_sim import truth as sim_truth
 from griptalk_sim.scene import load_scene, parse_scene
 from griptalk_sim.world import World
 
@@ -52,6 +53,26 @@ def test_large_objects_are_detected_and_confident_detections_are_right(detector,
         if d.confidence >= 0.75:
             overlap = best_overlap(d.box, d.object_class, [(t.object_class, t.box) for t in truth])
             assert overlap >= 0.5, f"a {d.object_class} ({d.confidence:.2f}) where there is none"
+
+
+@pytest.mark.parametrize("container, small", [("bowl", "cube"), ("box", "cube"), ("bowl", "duck")])
+def test_an_object_inside_a_container_is_detected(detector, container, small):
+    scene = parse_scene({"objects": [
+        {"id": "container", "type": container, "color": "blue", "position": [0.5, 0.05], "yaw_deg": 15},
+        {"id": "small", "type": small, "color": "red", "position": [0.4, -0.2]},
+    ]}, "nested")
+    with World(scene, CAMERA) as world:
+        upright = pb.getBasePositionAndOrientation(world.object_body("small"), physicsClientId=world.client_id)[1]
+        pb.resetBasePositionAndOrientation(world.object_body("small"), (0.5, 0.05, 0.12), upright,
+                                           physicsClientId=world.client_id)
+        world.step(360)  # it falls in and settles
+        rgb, depth = world.render()
+        states = {s.id: s for s in world.object_states()}
+        box = next(label.box for label in labels(world) if label.object_id == "small")
+    assert sim_truth.is_in(states["small"], states["container"])
+    found = [d.box for d in detector.detect(rgb, depth, CAMERA) if d.object_class == small]
+    overlap = max((box_iou(np.array([box]), b[None])[0, 0] for b in found), default=0.0)
+    assert overlap >= 0.5, f"the {small} in the {container}: best box overlap {overlap:.2f}"
 
 
 def scene_with_unseen_colours():

@@ -21,3 +21,25 @@ def test_anchors_shared_by_a_container_and_what_is_in_it_go_to_the_smaller_box()
     on_cube = ((anchors - 32.0).abs() < 8.0).all(1)
     assert foreground[0, on_cube].all() and (owner[0, on_cube] == 1).all()
     assert (foreground[0] & (owner[0] == 0)).sum() >= 5  # the bowl keeps anchors of its own
+
+
+def test_a_fresh_class_head_replaces_the_trained_one_and_keeps_the_box_branch():
+    from types import SimpleNamespace
+
+    from ultralytics.nn.tasks import DetectionModel
+
+    from griptalk.perception.train_detector import MODEL_CONFIG, reset_class_head
+
+    model = DetectionModel(MODEL_CONFIG, nc=8, verbose=False)
+    head = model.model[-1]
+    with torch.no_grad():
+        for p in list(head.cv3.parameters()) + list(head.cv2.parameters()):
+            p.fill_(0.5)  # "trained" weights
+    reset_class_head(SimpleNamespace(names={i: str(i) for i in range(8)}, model=model))
+    assert all(torch.all(p == 0.5) for p in head.cv2.parameters())
+    for level, stride in enumerate(head.stride.tolist()):
+        classes = head.cv3[level][-1]
+        assert not torch.all(classes.weight == 0.5)
+        # The prior of a new head: about 5 objects among (640 / stride)^2 anchors and 8 classes.
+        expected = torch.full_like(classes.bias, torch.log(torch.tensor(5 / 8 / (640 / stride) ** 2)).item())
+        assert torch.allclose(classes.bias, expected)
