@@ -37,9 +37,7 @@ def test_a_fresh_class_head_replaces_the_trained_one_and_keeps_the_box_branch():
             p.fill_(0.5)  # "trained" weights
     reset_class_head(SimpleNamespace(names={i: str(i) for i in range(8)}, model=model))
     assert all(torch.all(p == 0.5) for p in head.cv2.parameters())
-    for level, stride in enumerate(head.stride.tolist()):
-        classes = head.cv3[level][-1]
-        assert not torch.all(classes.weight == 0.5)
-        # The prior of a new head: about 5 objects among (640 / stride)^2 anchors and 8 classes.
-        expected = torch.full_like(classes.bias, torch.log(torch.tensor(5 / 8 / (640 / stride) ** 2)).item())
-        assert torch.allclose(classes.bias, expected)
+    new_head = DetectionModel(MODEL_CONFIG, nc=8, verbose=False).model[-1]
+    for classes, new_classes in zip(head.cv3, new_head.cv3):
+        assert not torch.all(classes[-1].weight == 0.5)
+        assert torch.equal(classes[-1].bias, new_classes[-1].bias)  # the class prior of an untrained head
