@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from griptalk.perception.dataset import (CLASSES, HELD_OUT_COLORS, calibrated_camera, labels, relight, scene_for_seed,
-                                         write_dataset, TRAINING_COLORS)
+                                         vary_object_appearance, write_dataset, TRAINING_COLORS)
 from griptalk.perception.detector_input import HEIGHT_RANGE_M, detector_input
 from griptalk.perception.evaluation import DetectionScorer
 from griptalk.perception.pipeline import box_iou, match_blobs
@@ -77,6 +77,24 @@ def test_relight_is_seeded_and_changes_the_image():
     a, b = relight(rgb, random.Random(1)), relight(rgb, random.Random(1))
     assert np.array_equal(a, b)
     assert not np.array_equal(a, rgb)
+
+
+def test_objects_get_their_own_brightness_and_saturation_and_keep_their_height_and_shading():
+    image = np.full((24, 32, 3), 90, np.uint8)
+    image[4:12, 4:12] = (230, 40, 10)  # a white mug: bright, unsaturated
+    image[4:8, 4:12, 0] = 210  # its shading
+    image[14:20, 20:28] = (60, 40, 200)  # a red cube
+    index = np.full((48, 64), -1, np.int32)  # the segmentation, at twice the size
+    index[8:24, 8:24], index[28:40, 40:56] = 0, 1
+    out = vary_object_appearance(image, index, random.Random(3), share=1.0)
+    assert np.array_equal(out, vary_object_appearance(image, index, random.Random(3), share=1.0))
+    assert np.array_equal(out[..., 1], image[..., 1])  # height is geometry, left alone
+    background = index[::2, ::2] < 0
+    assert np.array_equal(out[background], image[background])
+    mug, cube = out[4:12, 4:12].astype(int), out[14:20, 20:28].astype(int)
+    assert abs(mug[..., 0].mean() - 225) > 5 and abs(cube[..., 2].mean() - 200) > 5
+    assert 10 <= mug[7, 0, 0] - mug[0, 0, 0] <= 30  # the shading's step (20) kept, its contrast scaled a little
+    assert np.array_equal(vary_object_appearance(image, index, random.Random(3), share=0.0), image)
 
 
 def test_the_written_dataset_is_reproducible(tmp_path):

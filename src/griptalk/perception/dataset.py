@@ -7,7 +7,10 @@ dropped into bowls, boxes and the drawer or onto cubes, the drawer pulled out, t
 the camera jittered around its calibration, the light varied. Boxes come from the simulator's
 segmentation: every object's visible pixels, and the drawer's handle as its own class. Orange,
 purple, pink and white objects are repainted with the other colours, so the detector never sees
-them (the benchmark shows it still finds them and that colour naming still works on them).
+them (the benchmark shows it still finds them and that colour naming still works on them). In the
+detector's input most objects get their own brightness and saturation (`vary_object_appearance`):
+every mug is near-white and every duck yellow, and a class that can be told by its brightness is
+learnt that way (a white cube was read as a mug, a pink one as a lego).
 
 Writes the ultralytics layout: DIR/images/{train,val}/*.png (detector input, see
 `detector_input.py`), DIR/labels/{train,val}/*.txt (class cx cy w h, normalised) and
@@ -128,9 +131,12 @@ def move_arm(world: World, rng: random.Random) -> None:
         pb.resetJointState(world.robot_id, joint, float(home) + rng.uniform(-s, s), physicsClientId=world.client_id)
 
 
-def labels(world: World) -> list[Label]:
-    """A box around every object's visible pixels, and one around the drawer's handle."""
-    index = world.render_segmentation()
+def labels(world: World, index: np.ndarray | None = None) -> list[Label]:
+    """A box around every object's visible pixels, and one around the drawer's handle.
+
+    `index`: the world's `render_segmentation()`, when the caller has it already.
+    """
+    index = world.render_segmentation() if index is None else index
     found = [(spec.type, spec.id, np.nonzero(index == i)) for i, spec in enumerate(world.scene.objects)]
     drawer = next((spec.id for spec in world.scene.objects if spec.type == "drawer"), "")
     found.append(("handle", drawer, np.nonzero(world.drawer_handle_mask())))
@@ -149,6 +155,28 @@ def relight(rgb: np.ndarray, rng: random.Random) -> np.ndarray:
     image = image ** rng.uniform(0.8, 1.25) * (rng.uniform(0.65, 1.25) * (1.0 + ramp))[..., None] * cast
     noise = np.random.default_rng(rng.getrandbits(32)).normal(0.0, rng.uniform(0.0, 0.02), image.shape)
     return np.clip((image + noise) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def vary_object_appearance(image: np.ndarray, index: np.ndarray, rng: random.Random,
+                           share: float = 0.7) -> np.ndarray:
+    """The detector input with a `share` of the objects given a random brightness and saturation each.
+
+    `image`: `detector_input()` (luminance, height, saturation); `index`: the frame's segmentation
+    (`World.render_segmentation`, any size). Each chosen object's two channels are moved to a random
+    mean with their contrast scaled a little, so its shading and edges stay; height is left alone.
+    """
+    h, w, _ = image.shape
+    small = cv2.resize(index.astype(np.int32), (w, h), interpolation=cv2.INTER_NEAREST)
+    out = image.astype(np.float32)
+    for i in np.unique(small[small >= 0]):
+        if rng.random() >= share:
+            continue
+        mask = small == i
+        for channel in (0, 2):  # luminance, saturation
+            values = out[..., channel][mask]
+            mean = rng.uniform(20.0, 235.0)
+            out[..., channel][mask] = mean + (values - values.mean()) * rng.uniform(0.7, 1.3)
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
 def write_dataset(out: Path, images: int, seed: int, val_fraction: float = 0.1, log=None) -> dict:
@@ -177,12 +205,14 @@ def write_dataset(out: Path, images: int, seed: int, val_fraction: float = 0.1, 
                     move_arm(world, rng)
                 rgb, depth = world.render()
                 depth = depth + np.random.default_rng(rng.getrandbits(32)).normal(0.0, 5e-4, depth.shape)
+                index = world.render_segmentation()
                 image = detector_input(relight(rgb, rng), depth.astype(np.float32), world.camera)
+                image = vary_object_appearance(image, index, rng)
                 split = "val" if k >= images - n_val else "train"
                 name = f"{k:06d}"
                 cv2.imwrite(str(out / "images" / split / f"{name}.png"), image)
                 rows = []
-                for label in labels(world):
+                for label in labels(world, index):
                     x0, y0, x1, y1 = label.box
                     w, h = world.camera.width, world.camera.height
                     rows.append(f"{CLASSES.index(label.object_class)} {(x0 + x1) / 2 / w:.6f} {(y0 + y1) / 2 / h:.6f} "

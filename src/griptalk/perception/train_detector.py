@@ -8,8 +8,10 @@ interrupted run stopped; `--init weights.pt` starts a new run (a new schedule) f
 weights, and with `--fresh-class-head` relearns the class scores on those weights' features. At
 the end the best checkpoint (optimizer stripped, half precision, ~5 MB) is copied to the
 package's weights/ folder, where `detector.py` loads it. The shipped weights were trained in
-stretches on one 1134-image set (`dataset` seeds 0-567); the last, `--init` the previous weights
-with `--fresh-class-head --hours 1.25`, ran 44 epochs in 75 minutes on one core.
+stretches: on a 1134-image set (`dataset` seeds 0-567, before objects' brightness was varied), the
+last of those `--init` the previous weights with `--fresh-class-head --hours 1.25` (44 epochs, 75
+minutes on one core); then `--init` those weights `--hours 1.1` on the same seeds rendered again
+(`dataset --images 1136 --seed 0 --val-fraction 0.0317`: 35 epochs, 66 minutes; best epoch 28).
 
 Offline: YOLO_OFFLINE stops ultralytics from looking for updates and weights, and its settings
 folder gets the font it would otherwise download for its plots (matplotlib's DejaVu Sans, under
