@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from griptalk.grasping import dataset
-from griptalk.grasping.generate import generate
+from griptalk.grasping.generate import generate, pick_kind
 from griptalk.grasping.heightmap import CHANNELS, PATCH_CELLS
 from griptalk.grasping.trials import GraspTrials, kind_names
 from griptalk.skills.grasps import GraspCandidate, grasp_candidates
@@ -45,6 +45,16 @@ def test_unknown_kind_is_an_error(trials):
 
 def test_held_out_shapes_are_not_trained_on():
     assert not set(kind_names(held_out=True)) & set(kind_names(held_out=False))
+
+
+@pytest.mark.parametrize("share, fewest, most", [(0.0, 0, 0), (0.5, 70, 130), (1.0, 200, 200)])
+def test_the_scene_type_share_sets_how_many_placements_stand_a_scene_type(share, fewest, most):
+    rng = np.random.default_rng(3)
+    kinds = [pick_kind(rng, False, share) for _ in range(200)]
+    assert fewest <= sum(not k.startswith("random_") for k in kinds) <= most
+    assert all(k in kind_names(held_out=False) for k in kinds)
+    with pytest.raises(ValueError, match="scene_type_share"):
+        generate(1, seed=0, scene_type_share=1.5)
 
 
 def test_generation_is_reproducible(trials):

@@ -3,8 +3,9 @@
     python -m griptalk.grasping.generate --placements 100 --seed 10 --out runs/grasp_data/train_s10.npz
     python -m griptalk.grasping.generate --placements 40 --seed 1 --held-out --out runs/grasp_data/test.npz
 
-Each placement stands one object on the table (training: scene types and random shapes 000-799;
---held-out: random shapes 900-999 only) and tries `NOMINAL_PER_PLACEMENT` of the skill library's
+Each placement stands one object on the table (training: scene types, half of the placements
+unless --scene-type-share says otherwise, and random shapes 000-799; --held-out: random shapes
+900-999 only) and tries `NOMINAL_PER_PLACEMENT` of the skill library's
 candidates (top-down and tilted) and `BROAD_PER_PLACEMENT` of the broad sampler's (tilts spread over
 +-40 degrees; see trials.py for how a trial runs). Candidates out of the arm's reach are dropped. The
 same seed gives the same data.
@@ -33,27 +34,29 @@ BROAD_PER_PLACEMENT = 8
 SCENE_TYPE_SHARE = 0.5  # of training placements; the rest are random shapes
 
 
-def pick_kind(rng: np.random.Generator, held_out: bool) -> str:
+def pick_kind(rng: np.random.Generator, held_out: bool, scene_type_share: float = SCENE_TYPE_SHARE) -> str:
     kinds = kind_names(held_out)
     if held_out:
         return str(rng.choice(kinds))
-    if rng.uniform() < SCENE_TYPE_SHARE:
+    if rng.uniform() < scene_type_share:
         return str(rng.choice(SCENE_TYPES))
     return str(rng.choice([k for k in kinds if k not in SCENE_TYPES]))
 
 
 def generate(placements: int, seed: int, held_out: bool = False, trials: GraspTrials | None = None,
-             progress=None) -> dict[str, np.ndarray]:
+             progress=None, scene_type_share: float = SCENE_TYPE_SHARE) -> dict[str, np.ndarray]:
     """Run the trials of `placements` placements; arrays as dataset.py describes them."""
     if placements < 1:
         raise ValueError(f"placements must be >= 1, got {placements}")
+    if not 0.0 <= scene_type_share <= 1.0:
+        raise ValueError(f"scene_type_share must be in [0, 1], got {scene_type_share}")
     rng = np.random.default_rng(seed)
     own = trials is None
     trials = trials or GraspTrials()
     rows: dict[str, list] = {k: [] for k in MAP_KEYS + TRIAL_KEYS}
     try:
         for index in range(placements):
-            p = trials.place(pick_kind(rng, held_out), rng)
+            p = trials.place(pick_kind(rng, held_out, scene_type_share), rng)
             nominal = grasp_candidates(p.perceived, NOMINAL_PER_PLACEMENT, rng=rng)
             candidates = nominal + sample_candidates(p.perceived, BROAD_PER_PLACEMENT, rng)
             outcomes = [trials.attempt(c) for c in candidates]
@@ -88,10 +91,14 @@ def main(argv=None) -> int:
     parser.add_argument("--placements", type=int, default=100, help="objects stood on the table, one at a time")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--held-out", action="store_true", help="only the shapes held out of training")
+    parser.add_argument("--scene-type-share", type=float, default=SCENE_TYPE_SHARE,
+                        help="share of training placements that stand a scene type (cube, duck, mug, lego)")
     parser.add_argument("--out", type=Path, required=True, help=".npz file to write")
     args = parser.parse_args(argv)
     if args.placements < 1:
         parser.error("--placements must be >= 1")
+    if not 0.0 <= args.scene_type_share <= 1.0:
+        parser.error("--scene-type-share must be in [0, 1]")
     started = time.monotonic()
 
     def progress(done: int, rows: int) -> None:
@@ -99,7 +106,8 @@ def main(argv=None) -> int:
             elapsed = time.monotonic() - started
             print(f"{done}/{args.placements} placements, {rows} trials, {rows / elapsed:.1f} trials/s", flush=True)
 
-    data = generate(args.placements, args.seed, args.held_out, progress=progress)
+    data = generate(args.placements, args.seed, args.held_out, progress=progress,
+                    scene_type_share=args.scene_type_share)
     elapsed = time.monotonic() - started
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.out, **data)
