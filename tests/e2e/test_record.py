@@ -15,7 +15,7 @@ from sensor_msgs.msg import JointState
 from griptalk.records.event_log import read_events
 from griptalk.records.typestore import griptalk_typestore
 from griptalk_interfaces.msg import SafetyStatus, SceneGraph
-from tests.support import BIN, griptalk
+from tests.support import BIN, default_sigint, griptalk
 
 pytestmark = pytest.mark.e2e
 
@@ -81,7 +81,8 @@ def test_a_recorded_run_keeps_log_bag_video_and_plot(ros_env, tmp_path):
 def test_ctrl_c_still_leaves_a_readable_record(ros_env, tmp_path):
     record = tmp_path / "record"
     process = subprocess.Popen([str(BIN / "griptalk"), "run", "--scene", "tabletop", "--record", str(record),
-                                INSTRUCTION], env=ros_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                INSTRUCTION], env=ros_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=default_sigint)
     try:
         deadline = time.monotonic() + 120
         while not any(e["event"] == "step" and e["state"] == "started" for e in

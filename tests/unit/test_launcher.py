@@ -14,6 +14,7 @@ import pytest
 from griptalk.launcher import (LaunchDescription, LaunchError, Launcher, ProcessSpec, main,
                                parse_launch_arguments)
 from griptalk.paths import share_dir
+from tests.support import default_sigint
 
 PYTHON = sys.executable
 
@@ -424,8 +425,8 @@ def test_main_shuts_down_cleanly_on_ctrl_c(write_launch, bin_dir, tmp_path):
         time.sleep(60)
         """)
     path = _one_node_launch(write_launch, "pid_node")
-    launcher = subprocess.Popen([PYTHON, "-m", "griptalk.launcher", "--bin-dir", str(bin_dir),
-                                 str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    launcher = subprocess.Popen([PYTHON, "-m", "griptalk.launcher", "--bin-dir", str(bin_dir), str(path)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     try:
         node_pid = int(_wait_for_file(pid_file))
         launcher.send_signal(signal.SIGINT)

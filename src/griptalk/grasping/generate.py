@@ -3,12 +3,12 @@
     python -m griptalk.grasping.generate --placements 100 --seed 10 --out runs/grasp_data/train_s10.npz
     python -m griptalk.grasping.generate --placements 40 --seed 1 --held-out --out runs/grasp_data/test.npz
 
-Each placement stands one object on the table (training: scene types, half of the placements
+Each placement stands one object on the table (training: scene types, in half of the placements
 unless --scene-type-share says otherwise, and random shapes 000-799; --held-out: random shapes
-900-999 only) and tries `NOMINAL_PER_PLACEMENT` of the skill library's
-candidates (top-down and tilted) and `BROAD_PER_PLACEMENT` of the broad sampler's (tilts spread over
-+-40 degrees; see trials.py for how a trial runs). Candidates out of the arm's reach are dropped. The
-same seed gives the same data.
+900-999 only) and tries `NOMINAL_PER_PLACEMENT` of the skill library's candidates (top-down and
+tilted) and `BROAD_PER_PLACEMENT` of the broad sampler's (tilts spread over +-40 degrees; see
+trials.py for how a trial runs). Candidates out of the arm's reach are dropped. The same seed gives
+the same data.
 
 The file holds each placement's height map and each trial's candidate and outcome (see
 dataset.py); the training command builds the patches from them.

@@ -10,7 +10,8 @@ purple, pink and white objects are repainted with the other colours, so the dete
 them (the benchmark shows it still finds them and that colour naming still works on them). In the
 detector's input most objects get their own brightness and saturation (`vary_object_appearance`):
 every mug is near-white and every duck yellow, and a class that can be told by its brightness is
-learnt that way (a white cube was read as a mug, a pink one as a lego).
+learnt that way (a white cube was read as a mug, a pink one as a lego). The input has no hue, and
+the held-out colours are still never rendered.
 
 Writes the ultralytics layout: DIR/images/{train,val}/*.png (detector input, see
 `detector_input.py`), DIR/labels/{train,val}/*.txt (class cx cy w h, normalised) and
