@@ -7,7 +7,7 @@ import pytest
 
 from griptalk.perception import PerceptionConfig, PerceptionPipeline
 from griptalk.perception.dataset import calibrated_camera, labels
-from griptalk.perception.detector import Detector, DetectorConfig
+from griptalk.perception.detector import Detector, DetectorConfig, native_bfloat16
 from griptalk.perception.pipeline import box_iou
 from griptalk.perception.pose import symmetric_yaw
 from griptalk_sim import truth as sim_truth
@@ -30,6 +30,27 @@ def test_bad_detector_config_is_rejected(tmp_path):
         DetectorConfig(min_confidence=1.5)
     with pytest.raises(ValueError):
         DetectorConfig(input_width_px=300)
+    with pytest.raises(ValueError, match="precision"):
+        DetectorConfig(precision="half")
+
+
+def test_auto_precision_is_bfloat16_only_where_the_cpu_computes_it():
+    assert native_bfloat16({"avx512_bf16": True, "amx_bf16": False})
+    assert native_bfloat16({"avx512_bf16": False, "amx_bf16": True})
+    assert not native_bfloat16({"avx512_bf16": False, "amx_bf16": False})
+    assert not native_bfloat16({"architecture": "aarch64"})  # keys differ by platform
+
+
+def test_bfloat16_finds_what_float32_finds():
+    with World(load_scene("clutter"), CAMERA) as world:
+        rgb, depth = world.render()
+    full = Detector(DetectorConfig(precision="float32")).detect(rgb, depth, CAMERA)
+    half = Detector(DetectorConfig(precision="bfloat16")).detect(rgb, depth, CAMERA)
+    assert len(full) >= 5
+    assert sorted(d.object_class for d in half) == sorted(d.object_class for d in full)
+    for d in full:
+        overlap = max(box_iou(d.box[None], h.box[None])[0, 0] for h in half if h.object_class == d.object_class)
+        assert overlap >= 0.8, f"{d.object_class}: bfloat16 box overlaps float32's by {overlap:.2f}"
 
 
 @pytest.mark.parametrize("scene_name", ["tabletop", "drawer", "clutter"])

@@ -10,7 +10,8 @@ calibrated camera. Figures:
   `relation_accuracy` (|perceived ∩ true| / |perceived ∪ true| relations between matched objects);
   `object_recall` (visible objects found) and `false_objects` (objects per frame matching nothing);
 - `latency_ms_*`: the whole pipeline (detector included) per 640 x 480 frame, one torch thread;
-  `latency_cpu_ms_median`: the CPU time it takes, which other jobs on the machine do not inflate.
+  `latency_cpu_ms_median`: the CPU time it takes, which other jobs on the machine do not inflate;
+  `detector_precision`: the network's arithmetic on this CPU (`DetectorConfig.precision` "auto").
 """
 from __future__ import annotations
 
@@ -99,6 +100,7 @@ def run(episodes: int, seed: int) -> dict:
         "latency_ms_p95": _stat(latency_ms, lambda v: np.percentile(v, 95)),
         "latency_cpu_ms_median": _stat(cpu_ms, np.median),
         "colour_samples": {k: len(v) for k, v in colours.items()},
+        "detector_precision": "bfloat16" if detector.bfloat16 else "float32",
     }
 
 

@@ -24,7 +24,7 @@ from griptalk.ros.calibration import CAMERA_PARAMS, camera_from_params
 from griptalk.ros.markers import scene_markers
 from griptalk.ros.conversions import (camera_from_info, image_from_msg, rgb_to_msg, scene_to_msg,
                                       time_to_seconds)
-from griptalk.ros.params import Param, declare_all
+from griptalk.ros.params import Param, ParameterError, declare_all
 from griptalk.ros.runner import run_node
 from griptalk.skills.kinematics import ArmKinematics
 from griptalk_interfaces.msg import SceneGraph
@@ -35,6 +35,8 @@ PARAMS = [
     Param("use_detector", True, "classify objects with the trained YOLO detector (false: by their geometry only)"),
     Param("detector_weights", "", "detector checkpoint file; empty: the weights shipped with the package"),
     Param("detector_min_confidence", 0.3, "detections below this confidence [0-1] are ignored", 0.01, 0.99),
+    Param("detector_precision", "auto", "the detector's arithmetic: auto (bfloat16 where the CPU has it natively, "
+          "else float32), float32 or bfloat16"),
     Param("filter_robot", True, "drop the points on the arm (placed from joint_states) before finding objects"),
     Param("robot_link_radius_m", 0.10, "radius of the capsules around the arm's links [m]", 0.02, 0.3),
     Param("robot_hand_radius_m", 0.06, "radius of the capsules around the palm, fingers and what they hold [m]",
@@ -51,8 +53,12 @@ class PerceptionNode(Node):
         detector = None
         if self.p["use_detector"]:
             # One torch thread: more collapse under load on a small machine.
-            detector = Detector(DetectorConfig(weights=self.p["detector_weights"] or str(DEFAULT_WEIGHTS),
-                                               min_confidence=self.p["detector_min_confidence"], torch_threads=1))
+            try:
+                detector = Detector(DetectorConfig(weights=self.p["detector_weights"] or str(DEFAULT_WEIGHTS),
+                                                   min_confidence=self.p["detector_min_confidence"],
+                                                   precision=self.p["detector_precision"], torch_threads=1))
+            except ValueError as e:
+                raise ParameterError(f"detector: {e}") from None
         self.pipeline = PerceptionPipeline(PerceptionConfig(), detector)
         self.info: CameraInfo | None = None
         self.kin = ArmKinematics() if self.p["filter_robot"] else None

@@ -31,8 +31,7 @@ class BoxFit:
     def to_local_xy(self, xy: np.ndarray) -> np.ndarray:
         """Base-frame (N, 2) x-y to the footprint's frame (long side along x)."""
         c, s = np.cos(self.yaw_rad), np.sin(self.yaw_rad)
-        d = np.asarray(xy, dtype=float).reshape(-1, 2) - self.center[:2]
-        return np.stack([c * d[:, 0] + s * d[:, 1], -s * d[:, 0] + c * d[:, 1]], axis=1)
+        return (np.asarray(xy, dtype=float).reshape(-1, 2) - self.center[:2]) @ np.array([[c, -s], [s, c]])
 
 
 def fit_box(points: np.ndarray, outlier_quantile: float = 0.01) -> BoxFit:

@@ -77,18 +77,21 @@ def base_frame_points(depth: np.ndarray, camera: CameraModel) -> np.ndarray:
     if depth.shape != (camera.height, camera.width):
         raise ValueError(f"depth image is {depth.shape}, camera expects {(camera.height, camera.width)}")
     z = np.asarray(depth, dtype=np.float32)
-    z = np.where(z > 0.0, z, np.nan)
-    return _pixel_rays(camera) * z[..., None] + np.asarray(camera.position, dtype=np.float32)
+    z = np.where(z > 0.0, z, np.float32(np.nan))
+    points = cv2.multiply(_pixel_rays(camera), cv2.merge([z, z, z]))  # half numpy's time on 3-channel images
+    points += np.asarray(camera.position, dtype=np.float32)
+    return points
 
 
 def foreground_mask(points: np.ndarray, depth: np.ndarray, config: SegmentationConfig) -> np.ndarray:
     """Pixels of objects on the table, cut along depth jumps."""
-    x, y, z = points[..., 0], points[..., 1], points[..., 2]
-    with np.errstate(invalid="ignore"):
-        mask = ((z > config.min_height_m) & (z < config.max_height_m)
-                & (x > config.table_x_range_m[0]) & (x < config.table_x_range_m[1])
-                & (y > config.table_y_range_m[0]) & (y < config.table_y_range_m[1])
-                & (x * x + y * y > config.robot_radius_m ** 2))
+    low = (config.table_x_range_m[0], config.table_y_range_m[0], config.min_height_m)
+    high = (config.table_x_range_m[1], config.table_y_range_m[1], config.max_height_m)
+    mask = cv2.inRange(points, low, high) > 0  # NaN is out of range
+    # The robot's cylinder: only pixels with x inside its radius can be in it.
+    flat, near = points.reshape(-1, 3), mask.reshape(-1)
+    candidates = np.flatnonzero(near & (flat[:, 0] < config.robot_radius_m))
+    near[candidates] = np.hypot(flat[candidates, 0], flat[candidates, 1]) > config.robot_radius_m
     return mask & ~_far_side_of_depth_jumps(depth, config.depth_jump_m)
 
 
@@ -158,12 +161,10 @@ def _split_by_colour(blob: Blob, config: SegmentationConfig, depth: int) -> list
 
 def _two_colour_clusters(rgb: np.ndarray, config: SegmentationConfig) -> np.ndarray | None:
     """Per-pixel cluster label 0/1 by rg-chromaticity (shading-invariant), or None if one colour."""
-    total = rgb.astype(np.float32).sum(axis=1)
-    lit = total >= config.min_split_brightness
-    if lit.sum() < 2 * config.min_blob_px:
+    lit = np.flatnonzero(_brightness(rgb) >= config.min_split_brightness)
+    if len(lit) < 2 * config.min_blob_px:
         return None
-    chroma = rgb[:, :2].astype(np.float32) / np.maximum(total, 1.0)[:, None]
-    sample = chroma[lit][::max(1, int(lit.sum()) // _CLUSTER_SAMPLE)]  # enough to place two centres
+    sample = _chromaticity(rgb[lit[::max(1, len(lit) // _CLUSTER_SAMPLE)]])  # enough to place two centres
     centred = sample - sample.mean(axis=0)
     # Deterministic start: split along the principal axis of the chromaticities.
     _, _, axes = np.linalg.svd(centred, full_matrices=False)
@@ -175,10 +176,20 @@ def _two_colour_clusters(rgb: np.ndarray, config: SegmentationConfig) -> np.ndar
     if np.linalg.norm(centres[0] - centres[1]) < config.split_chromaticity:
         return None
     # Every pixel, dark ones included, goes to the nearer colour: the side of the bisector it is on.
-    labels = ((chroma - centres.mean(axis=0)) @ (centres[1] - centres[0]) > 0.0).astype(np.int32)
+    labels = ((_chromaticity(rgb) - centres.mean(axis=0)) @ (centres[1] - centres[0]) > 0.0).astype(np.int32)
     if min(np.count_nonzero(labels == 0), np.count_nonzero(labels == 1)) < config.min_blob_px:
         return None
     return labels
+
+
+def _brightness(rgb: np.ndarray) -> np.ndarray:
+    """(N,) r + g + b of (N, 3) colours (a matrix product: numpy's sum along rows of 3 is 10x slower)."""
+    return rgb.astype(np.float32) @ np.ones(3, np.float32)
+
+
+def _chromaticity(rgb: np.ndarray) -> np.ndarray:
+    """(N, 2) r and g over r + g + b of (N, 3) colours."""
+    return rgb[:, :2].astype(np.float32) / np.maximum(_brightness(rgb), 1.0)[:, None]
 
 
 def _without_speckle(blob: Blob, selected: np.ndarray, min_piece_px: int) -> np.ndarray:
