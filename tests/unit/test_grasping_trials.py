@@ -1,11 +1,13 @@
 """Simulated grasp trials: placements, perception with noise, and outcomes judged from ground truth."""
 import numpy as np
+import pybullet as pb
 import pytest
 
 from griptalk.grasping import dataset
+from griptalk.grasping import generate as generate_module
 from griptalk.grasping.generate import generate, pick_kind
 from griptalk.grasping.heightmap import CHANNELS, PATCH_CELLS
-from griptalk.grasping.trials import GraspTrials, kind_names
+from griptalk.grasping.trials import GraspTrials, PlacementFailed, kind_names
 from griptalk.skills.grasps import GraspCandidate, grasp_candidates
 
 
@@ -41,6 +43,19 @@ def test_out_of_reach_is_not_a_trial(trials):
 def test_unknown_kind_is_an_error(trials):
     with pytest.raises(ValueError, match="unknown object kind"):
         trials.place("random_5000", np.random.default_rng(0))
+
+
+def test_a_shape_that_falls_through_the_table_is_no_placement(trials, monkeypatch):
+    # random_168 is about a centimetre across at our scales: it falls through the table.
+    trials.place("cube", np.random.default_rng(0))
+    bodies = pb.getNumBodies(physicsClientId=trials.world.client_id)  # the arm, the table, the cube
+    with pytest.raises(PlacementFailed, match="random_168 is not on the table"):
+        trials.place("random_168", np.random.default_rng(0))
+    assert pb.getNumBodies(physicsClientId=trials.world.client_id) == bodies - 1  # neither object is left
+    kinds = iter(["random_168", "cube"])
+    monkeypatch.setattr(generate_module, "pick_kind", lambda *_: next(kinds))
+    data = generate(2, seed=0, trials=trials)
+    assert set(data["kind"]) == {"cube"} and len(data["map_origin"]) == 1
 
 
 def test_held_out_shapes_are_not_trained_on():

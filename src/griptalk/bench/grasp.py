@@ -36,7 +36,7 @@ from griptalk.grasping.heightmap import grasp_patches, object_window
 from griptalk.grasping.metrics import roc_auc, top1_precision
 from griptalk.grasping.model import GraspPredictor
 from griptalk.grasping.sampler import sample_candidates
-from griptalk.grasping.trials import GraspTrials, configured_camera, kind_names, render_depth_window
+from griptalk.grasping.trials import GraspTrials, PlacementFailed, configured_camera, kind_names, render_depth_window
 from griptalk.skills.drawer import PULL_M
 from griptalk.skills.grasps import hand_tilt
 from griptalk.skills.library import SkillFailed, SkillLibrary
@@ -103,8 +103,11 @@ def behaviour_figures(predictor: GraspPredictor, trials: GraspTrials, grasps: in
     kinds = kind_names(held_out=True)
     results = {"with": [], "without": [], "heuristic": []}
     tilted_picks = []  # success of the predictor's picks that were tilted
-    for _ in range(grasps):
-        p = trials.place(str(rng.choice(kinds)), rng)
+    while len(results["with"]) < grasps:
+        try:
+            p = trials.place(str(rng.choice(kinds)), rng)
+        except PlacementFailed:
+            continue  # the object fell through the table: draw another
         candidates = sample_candidates(p.perceived, BEHAVIOUR_CANDIDATES, rng)
         learned = predictor.predict(*grasp_patches(p.height_map, candidates))
         hand_written = heuristic.score(p.perceived, candidates)

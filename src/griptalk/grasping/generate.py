@@ -7,8 +7,8 @@ Each placement stands one object on the table (training: scene types, in half of
 unless --scene-type-share says otherwise, and random shapes 000-799; --held-out: random shapes
 900-999 only) and tries `NOMINAL_PER_PLACEMENT` of the skill library's candidates (top-down and
 tilted) and `BROAD_PER_PLACEMENT` of the broad sampler's (tilts spread over +-40 degrees; see
-trials.py for how a trial runs). Candidates out of the arm's reach are dropped. The same seed gives
-the same data.
+trials.py for how a trial runs). Candidates out of the arm's reach are dropped, and so is a
+placement whose object falls through the table. The same seed gives the same data.
 
 The file holds each placement's height map and each trial's candidate and outcome (see
 dataset.py); the training command builds the patches from them.
@@ -26,7 +26,7 @@ from griptalk.grasping import heuristic
 from griptalk.grasping.dataset import MAP_KEYS, TRIAL_KEYS
 from griptalk.grasping.heightmap import CELL_M
 from griptalk.grasping.sampler import sample_candidates
-from griptalk.grasping.trials import SCENE_TYPES, GraspTrials, kind_names
+from griptalk.grasping.trials import SCENE_TYPES, GraspTrials, PlacementFailed, kind_names
 from griptalk.skills.grasps import grasp_candidates
 
 NOMINAL_PER_PLACEMENT = 4
@@ -56,7 +56,10 @@ def generate(placements: int, seed: int, held_out: bool = False, trials: GraspTr
     rows: dict[str, list] = {k: [] for k in MAP_KEYS + TRIAL_KEYS}
     try:
         for index in range(placements):
-            p = trials.place(pick_kind(rng, held_out, scene_type_share), rng)
+            try:
+                p = trials.place(pick_kind(rng, held_out, scene_type_share), rng)
+            except PlacementFailed:
+                continue
             nominal = grasp_candidates(p.perceived, NOMINAL_PER_PLACEMENT, rng=rng)
             candidates = nominal + sample_candidates(p.perceived, BROAD_PER_PLACEMENT, rng)
             outcomes = [trials.attempt(c) for c in candidates]

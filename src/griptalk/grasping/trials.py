@@ -55,6 +55,11 @@ HELD_RISE_FRACTION = 0.5  # of the lift: the object's centre must rise at least 
 PRE_GRASP_STILL_STEPS = 12  # after the arm is put above the grasp, let the wrist's force estimate settle
 
 
+class PlacementFailed(RuntimeError):
+    """The object did not come to rest on the table: some of pybullet_data's random shapes are small
+    enough at our scales to fall through it."""
+
+
 def configured_camera() -> CameraModel:
     """The scene camera of config/camera.yaml."""
     p = yaml.safe_load((share_dir() / "config" / "camera.yaml").read_text())["/**"]["ros__parameters"]["camera"]
@@ -114,14 +119,21 @@ class GraspTrials:
     # --- placements ----------------------------------------------------------------------------
 
     def place(self, kind: str, rng: np.random.Generator) -> Placement:
-        """Stand a `kind` object at a random spot (replacing the last one) and perceive it."""
+        """Stand a `kind` object at a random spot (replacing the last one) and perceive it.
+
+        Raises PlacementFailed (and leaves the table empty) when the object does not stay on the table.
+        """
         self._clear()
         c = self._call
         body = self._load(kind, rng)
         c(pb.changeDynamics, body, -1, lateralFriction=float(rng.uniform(*FRICTION_RANGE)))
         self._reset_arm(PANDA_HOME, GRIPPER_MAX_WIDTH_M)
         self.world.step(int(SETTLE_S / self.world.time_step))
-        truth = self._silhouette(body, kind)
+        try:
+            truth = self._silhouette(body, kind)
+        except PlacementFailed:
+            c(pb.removeBody, body)
+            raise
         perceived = SceneObject(
             truth.id, truth.object_class, "", truth.position + rng.normal(0.0, POSITION_NOISE_M, 3),
             truth.yaw + float(rng.normal(0.0, YAW_NOISE_RAD)),
@@ -171,7 +183,8 @@ class GraspTrials:
         hits = c(pb.rayTestBatch, [(x, y, top) for x, y in grid], [(x, y, bottom) for x, y in grid])
         points = np.array([h[3] for h in hits if h[0] == body])
         if len(points) < 3:
-            raise RuntimeError(f"the {kind} cannot be seen from above")
+            raise PlacementFailed(f"the {kind} is not on the table after settling (its lowest point is at "
+                                  f"z = {low[2]:.2f} m)")
         (cx, cy), (w, h), angle = cv2.minAreaRect((points[:, :2] * 1000.0).astype(np.float32))
         height = float(points[:, 2].max())
         return SceneObject(kind, kind if kind in SCENE_TYPES else "object", "", [cx / 1000.0, cy / 1000.0, height / 2],
