@@ -1,6 +1,10 @@
 """Controller node: model-predictive tracking of joint reference trajectories at a fixed rate.
 
 Serves     controller/follow_trajectory (griptalk_interfaces/FollowTrajectory)
+           controller/enable (std_srvs/SetBool): false stops the controller's output (the goal it tracks
+           is aborted, new goals are refused) for another to command the arm; true resumes it, holding
+           the arm where it is. Disabled with nothing else commanding, the safety supervisor stops the
+           arm once its command timeout passes.
 Subscribes joint_states, safety/status
 Publishes  controller/command (sensor_msgs/JointState: position targets), every cycle: the
            safety supervisor forwards it to the arm and treats its absence as a dead controller.
@@ -19,6 +23,7 @@ from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.node import Node
 from rclpy.task import Future
 from sensor_msgs.msg import JointState
+from std_srvs.srv import SetBool
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
 from griptalk.control.mpc import MpcConfig
@@ -78,6 +83,7 @@ class ControllerNode(Node):
         self.q_measured: np.ndarray | None = None
         self.active = None  # (goal handle, Future settled by on_cycle, outcome dict) of the tracked trajectory
         self.stop_reason = ""  # the supervisor's reason while it holds the arm
+        self.enabled = True  # publishing commands (controller/enable)
         self.command_pub = self.create_publisher(JointState, "controller/command", qos.COMMAND)
         self.path_pub = self.create_publisher(JointTrajectory, "controller/predicted_path", 1)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, "controller/diagnostics", 1)
@@ -86,6 +92,7 @@ class ControllerNode(Node):
         self.create_timer(1.0 / self.p["rate_hz"], self.on_cycle)
         self.server = ActionServer(self, FollowTrajectory, "controller/follow_trajectory", self.execute,
                                    goal_callback=self.on_goal, cancel_callback=lambda _: CancelResponse.ACCEPT)
+        self.create_service(SetBool, "controller/enable", self.on_enable)
 
     def now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
@@ -107,7 +114,25 @@ class ControllerNode(Node):
     def on_safety(self, msg: SafetyStatus) -> None:
         self.stop_reason = f"safety stop: {msg.reason}" if msg.state == SafetyStatus.STATE_STOPPED else ""
 
+    def on_enable(self, request, response):
+        enable = bool(request.data)
+        if enable and not self.enabled and self.q_measured is not None:
+            self.tracker.reset(self.q_measured)  # resume from where the arm is, not an old target
+        if not enable and self.active is not None:
+            self.settle(success=False, message="controller disabled")
+        changed = enable != self.enabled
+        self.enabled = enable
+        response.success = True
+        response.message = ("enabled" if enable else "disabled: no commands are published") + \
+            ("" if changed else " (already)")
+        if changed:
+            self.get_logger().info(f"controller {response.message}")
+        return response
+
     def on_goal(self, goal) -> GoalResponse:
+        if not self.enabled:
+            self.get_logger().warn("rejected trajectory: the controller is disabled")
+            return GoalResponse.REJECT
         try:
             reference_from_msg(goal.trajectory)
         except ValueError as e:
@@ -116,7 +141,7 @@ class ControllerNode(Node):
         return GoalResponse.ACCEPT
 
     def on_cycle(self) -> None:
-        if self.q_measured is None:
+        if self.q_measured is None or not self.enabled:
             return
         if self.stop_reason:
             # The supervisor holds the arm: follow the measured position so that, after a
@@ -183,9 +208,10 @@ class ControllerNode(Node):
         """Start tracking, then wait (without blocking the executor) until on_cycle settles the goal."""
         result = FollowTrajectory.Result()
         settled, outcome = Future(), {}
-        if self.q_measured is None or self.stop_reason:
+        if self.q_measured is None or self.stop_reason or not self.enabled:
             goal_handle.abort()
-            result.message = self.stop_reason or "no joint_states received yet"
+            result.message = self.stop_reason or ("the controller is disabled" if not self.enabled
+                                                  else "no joint_states received yet")
             return result
         try:
             self.tracker.start(reference_from_msg(goal_handle.request.trajectory), self.q_measured, self.now())

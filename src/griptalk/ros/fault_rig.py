@@ -91,6 +91,7 @@ class FaultRig:
         for z in np.linspace(PRESS_ABOVE_M[2], PRESS_INTO_M[2], PRESS_STEPS + 1)[1:]:
             self.press_path.append(self._ik((*PRESS_INTO_M[:2], z), down, seed=self.press_path[-1]))
         self.paused: set[str] = set()
+        self.controller_disabled = False
         self.probe: SafetyProbe | None = None
 
     def _ik(self, xyz, orientation, seed=PANDA_HOME) -> np.ndarray:
@@ -225,12 +226,24 @@ class FaultRig:
         self.processes.resume(name)
         self.paused.discard(name)
 
+    def disable_controller(self) -> None:
+        """Stop the controller's output through its controller/enable service; prepare() enables it again."""
+        self._enable_controller(False, 5.0)
+
+    def _enable_controller(self, enable: bool, timeout_s: float) -> None:
+        answer = self.probe.enable_controller(enable, timeout_s)
+        if answer is None or not answer[0]:
+            raise FaultRigError(f"controller/enable({enable}) failed: {answer}")
+        self.controller_disabled = not enable
+
     def prepare(self) -> None:
-        """Every node up and unpaused, the latch cleared, the arm still at the start pose."""
+        """Every node up, unpaused and enabled, the latch cleared, the arm still at the start pose."""
         for name in sorted(self.paused):
             self.resume(name)
         for name in self.processes.exited():
             self.processes.start(name)
+        if self.controller_disabled:
+            self._enable_controller(True, 60.0)
         self.wait_ready(60.0)
         if self.latched() and not self._reset_within(5.0):
             raise FaultRigError(f"the latch would not clear: {self.describe_status()}")

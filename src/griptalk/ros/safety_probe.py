@@ -21,7 +21,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray, String
-from std_srvs.srv import Trigger
+from std_srvs.srv import SetBool, Trigger
 
 from griptalk.robot import PANDA_JOINTS
 from griptalk.ros import qos
@@ -65,6 +65,7 @@ class SafetyProbe:
         self.command_pub = n.create_publisher(JointState, "controller/command", qos.COMMAND)
         self.gripper_pub = n.create_publisher(GripperCommand, "gripper/command", qos.COMMAND)
         self.reset_client = n.create_client(Trigger, "safety/reset")
+        self.enable_client = n.create_client(SetBool, "controller/enable")
         self.follow_client = ActionClient(n, FollowTrajectory, "controller/follow_trajectory")
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(n)
@@ -157,6 +158,13 @@ class SafetyProbe:
         if not self.reset_client.wait_for_service(timeout_sec=timeout_s):
             return None
         response = wait_for(self.reset_client.call_async(Trigger.Request()), timeout_s)
+        return None if response is None else (response.success, response.message)
+
+    def enable_controller(self, enable: bool, timeout_s: float) -> tuple[bool, str] | None:
+        """Call controller/enable: (success, message), or None if nothing answered in time."""
+        if not self.enable_client.wait_for_service(timeout_sec=timeout_s):
+            return None
+        response = wait_for(self.enable_client.call_async(SetBool.Request(data=enable)), timeout_s)
         return None if response is None else (response.success, response.message)
 
     def close(self) -> None:
