@@ -1,8 +1,9 @@
 """The trained nano YOLO detector: classes, confidences and boxes of the objects in a frame.
 
 The network (trained by `train_detector.py`) is run directly in torch on one thread, in bfloat16
-where the CPU computes it natively (`precision`); its raw output is decoded here and boxes are suppressed with OpenCV's per-class NMS, so nothing of
-ultralytics runs per frame (ultralytics is only needed to unpickle the checkpoint).
+where the CPU computes it natively (`precision`); its raw output is decoded here and boxes are
+suppressed with OpenCV's per-class NMS, so nothing of ultralytics runs per frame (ultralytics is
+only needed to unpickle the checkpoint).
 """
 from __future__ import annotations
 
