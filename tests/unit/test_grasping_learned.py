@@ -107,6 +107,21 @@ def test_half_turn_twin_sees_the_patch_turned_and_the_tilt_reversed(height_map):
     assert twin_features[tilt] == pytest.approx(-features[tilt])
 
 
+@pytest.mark.skipif(not DEFAULT_WEIGHTS.is_file(), reason="no trained weights shipped")
+def test_a_grasp_and_its_half_turn_twin_score_the_same(height_map):
+    # The predictor averages each grasp's mirror views, so the twin (the same grasp) gets the same score;
+    # the network alone scores the two views differently.
+    grasp = GraspCandidate([0.5, 0.05, 0.025], 0.3, 0.04, tilt=0.4)
+    twin = GraspCandidate(grasp.position, grasp.yaw + np.pi, 0.04, tilt=-0.4)
+    predictor = GraspPredictor()
+    patches, features = grasp_patches(height_map, [grasp, twin])
+    both = predictor.predict(patches, features)
+    assert both[0] == pytest.approx(both[1], abs=1e-3)
+    with torch.inference_mode():
+        plain = predictor.net(torch.from_numpy(patches), torch.from_numpy(features)).numpy()
+    assert abs(plain[0] - plain[1]) > 1e-3
+
+
 def test_sampler_spreads_valid_candidates_reproducibly():
     a = sample_candidates(BAR, 64, np.random.default_rng(3))
     b = sample_candidates(BAR, 64, np.random.default_rng(3))

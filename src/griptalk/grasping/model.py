@@ -15,8 +15,8 @@ import torch
 from torch import nn
 
 from griptalk.camera import CameraModel
-from griptalk.grasping.heightmap import (CELL_M, CHANNELS, FEATURES, PATCH_CELLS, HeightMap, grasp_patches,
-                                         object_window, window_camera)
+from griptalk.grasping.heightmap import (CELL_M, CHANNELS, FEATURES, PATCH_CELLS, TILT_FEATURE, HeightMap,
+                                         grasp_patches, object_window, window_camera)
 from griptalk.skills.grasps import GraspCandidate
 from griptalk.types import SceneObject
 
@@ -50,6 +50,18 @@ class GraspNet(nn.Module):
         return self.head(torch.cat([self.conv(patches), features], dim=1)).squeeze(1)
 
 
+def mirrored(patches: torch.Tensor, features: torch.Tensor, along_x: bool,
+             across: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """The same grasps seen mirrored: the gripper is symmetric both ways, so a patch flipped along the
+    hand's x axis (rows; the approach then leans the other way: tilt negated) or across the closing
+    direction (columns) shows the same grasp."""
+    dims = [d for d, flip in ((2, along_x), (3, across)) if flip]
+    if along_x:
+        features = features.clone()
+        features[:, TILT_FEATURE] *= -1.0
+    return (torch.flip(patches, dims) if dims else patches), features
+
+
 def save_weights(net: GraspNet, path: Path, meta: dict) -> None:
     """The net in half precision with what it was trained on (patch geometry, data, figures)."""
     state = {k: v.half() for k, v in net.state_dict().items()}
@@ -81,13 +93,17 @@ class GraspPredictor:
         self.meta = saved["meta"]
 
     def predict(self, patches: np.ndarray, features: np.ndarray) -> np.ndarray:
-        """Success probabilities (N,) for prepared patches and features."""
-        if len(patches) == 0:
+        """Success probabilities (N,) for prepared patches and features: the mean over each grasp's four
+        mirror views (`mirrored`; training sees them all), as one batch."""
+        n = len(patches)
+        if n == 0:
             return np.zeros(0)
+        patches = torch.from_numpy(np.asarray(patches, np.float32))
+        features = torch.from_numpy(np.asarray(features, np.float32))
+        views = [mirrored(patches, features, along_x, across) for along_x in (False, True) for across in (False, True)]
         with torch.inference_mode():
-            logits = self.net(torch.from_numpy(np.asarray(patches, np.float32)),
-                              torch.from_numpy(np.asarray(features, np.float32)))
-        return torch.sigmoid(logits).numpy().astype(float)
+            logits = self.net(torch.cat([p for p, _ in views]), torch.cat([f for _, f in views]))
+        return torch.sigmoid(logits).reshape(len(views), n).mean(dim=0).numpy().astype(float)
 
     def score(self, obj: SceneObject, candidates: Sequence[GraspCandidate], depth: np.ndarray,
               camera: CameraModel) -> np.ndarray:

@@ -34,21 +34,16 @@ import torch
 from torch import nn
 
 from griptalk.grasping import dataset
-from griptalk.grasping.heightmap import TILT_FEATURE
 from griptalk.grasping.metrics import roc_auc
-from griptalk.grasping.model import DEFAULT_WEIGHTS, GraspNet, save_weights
+from griptalk.grasping.model import DEFAULT_WEIGHTS, GraspNet, mirrored, save_weights
 
 VALIDATION_EVERY = 7  # placements with index % 7 == 0 validate
 
 
 def _flip(patches: torch.Tensor, features: torch.Tensor,
           generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    rows, cols = torch.rand(2, generator=generator) < 0.5
-    dims = [d for d, flip in ((2, rows), (3, cols)) if flip]
-    if rows:
-        features = features.clone()
-        features[:, TILT_FEATURE] *= -1.0
-    return (torch.flip(patches, dims) if dims else patches), features
+    along_x, across = (bool(flip) for flip in torch.rand(2, generator=generator) < 0.5)
+    return mirrored(patches, features, along_x, across)
 
 
 def train(data: dict[str, np.ndarray], seed: int, epochs: int, width: int = 8, batch: int = 64,
