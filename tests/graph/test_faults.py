@@ -67,6 +67,20 @@ def test_garbage_commands_never_reach_the_robot_and_each_refusal_says_why(rig, r
     assert outcome.passed, outcome.failures  # every refusal reported and counted
 
 
+def test_a_disabled_controller_commands_nothing_and_refuses_goals_until_enabled(rig):
+    rig.prepare()
+    p = rig.probe
+    rig.disable_controller()
+    quiet_from = time.monotonic() + 0.1  # commands already on their way may still arrive
+    time.sleep(0.5)
+    assert not p.since(p.controller_commands, quiet_from), "a disabled controller still commands the arm"
+    with pytest.raises(FaultRigError, match="did not accept a trajectory"):
+        rig.move(rig.poses["goal"])
+    assert p.enable_controller(False, 5.0) == (True, "disabled: no commands are published (already)")
+    rig.prepare()  # enables it again, clears the supervisor's latch (its command timeout) and moves
+    assert rig.flowing(p.controller_commands)
+
+
 @pytest.mark.parametrize("case, reason, refusal", [
     ("controller_killed", "no controller command", "controller is silent"),
     ("controller_frozen", "no controller command", "controller is silent"),
@@ -88,16 +102,3 @@ def test_pressing_into_the_table_goes_no_deeper_once_touching(rig, rng):
     assert outcome.force_peak_n <= rig.params["force_limit_n"] + 10.0, outcome.force_peak_n
     assert outcome.passed, outcome.failures
 
-
-def test_a_disabled_controller_commands_nothing_and_refuses_goals_until_enabled(rig):
-    rig.prepare()
-    p = rig.probe
-    rig.disable_controller()
-    quiet_from = time.monotonic() + 0.1  # commands already on their way may still arrive
-    time.sleep(0.5)
-    assert not p.since(p.controller_commands, quiet_from), "a disabled controller still commands the arm"
-    with pytest.raises(FaultRigError, match="did not accept a trajectory"):
-        rig.move(rig.poses["goal"])
-    assert p.enable_controller(False, 5.0) == (True, "disabled: no commands are published (already)")
-    rig.prepare()  # enables it again, clears the supervisor's latch (its command timeout) and moves
-    assert rig.flowing(p.controller_commands)
