@@ -68,6 +68,9 @@ def test_the_scene_type_share_sets_how_many_placements_stand_a_scene_type(share,
     kinds = [pick_kind(rng, False, share) for _ in range(200)]
     assert fewest <= sum(not k.startswith("random_") for k in kinds) <= most
     assert all(k in kind_names(held_out=False) for k in kinds)
+
+
+def test_a_scene_type_share_outside_0_to_1_is_an_error():
     with pytest.raises(ValueError, match="scene_type_share"):
         generate(1, seed=0, scene_type_share=1.5)
 
