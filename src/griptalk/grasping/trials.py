@@ -176,6 +176,10 @@ class GraspTrials:
         """The object's box as seen from straight above: the smallest rectangle around its top-down silhouette."""
         c = self._call
         low, high = (np.array(v) for v in c(pb.getAABB, body, -1))
+        if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high)) and high[2] > 0.0):
+            # Below the table, or fallen so far that the physics gave up (a non-finite box).
+            raise PlacementFailed(f"the {kind} is not on the table after settling (its box spans z = "
+                                  f"{low[2]:.2f} to {high[2]:.2f} m)")
         xs = np.arange(low[0] - RAY_CELL_M, high[0] + RAY_CELL_M, RAY_CELL_M)
         ys = np.arange(low[1] - RAY_CELL_M, high[1] + RAY_CELL_M, RAY_CELL_M)
         grid = np.stack(np.meshgrid(xs, ys, indexing="ij"), axis=-1).reshape(-1, 2)
@@ -183,8 +187,7 @@ class GraspTrials:
         hits = c(pb.rayTestBatch, [(x, y, top) for x, y in grid], [(x, y, bottom) for x, y in grid])
         points = np.array([h[3] for h in hits if h[0] == body])
         if len(points) < 3:
-            raise PlacementFailed(f"the {kind} is not on the table after settling (its lowest point is at "
-                                  f"z = {low[2]:.2f} m)")
+            raise PlacementFailed(f"the {kind} is not on the table after settling (no ray from above hits it)")
         (cx, cy), (w, h), angle = cv2.minAreaRect((points[:, :2] * 1000.0).astype(np.float32))
         height = float(points[:, 2].max())
         return SceneObject(kind, kind if kind in SCENE_TYPES else "object", "", [cx / 1000.0, cy / 1000.0, height / 2],
