@@ -101,4 +101,3 @@ def test_pressing_into_the_table_goes_no_deeper_once_touching(rig, rng):
     assert outcome.arm_stopped
     assert outcome.force_peak_n <= rig.params["force_limit_n"] + 10.0, outcome.force_peak_n
     assert outcome.passed, outcome.failures
-
