@@ -6,7 +6,7 @@ import torch
 from griptalk.camera import CameraModel
 from griptalk.grasping.heightmap import (CELL_M, CHANNELS, FEATURES, PATCH_CELLS, RELATIVE_SCALE_M, HeightMap,
                                          grasp_patches, object_window, window_camera)
-from griptalk.grasping.metrics import roc_auc, top1_precision
+from griptalk.grasping.metrics import bootstrap_interval, roc_auc, top1_precision
 from griptalk.grasping.model import DEFAULT_WEIGHTS, GraspNet, GraspPredictor, save_weights
 from griptalk.grasping.sampler import sample_candidates
 from griptalk.robot import GRIPPER_MAX_WIDTH_M
@@ -146,6 +146,47 @@ def test_roc_auc_and_top1():
     with pytest.raises(ValueError, match="both"):
         roc_auc([1, 1], [0.2, 0.3])
     assert top1_precision([0, 1, 1, 0], [0.1, 0.9, 0.2, 0.8], [0, 0, 1, 1]) == 0.5
+
+
+def _noisy_trials(placements: int, rng: np.random.Generator):
+    """12 trials per placement whose scores tell successes from failures only roughly."""
+    groups = np.repeat(np.arange(placements), 12)
+    labels = rng.uniform(size=groups.size) < 0.5
+    return labels, labels + rng.normal(0.0, 0.8, groups.size), groups
+
+
+def test_bootstrap_interval_brackets_the_figure_and_narrows_with_more_placements():
+    def auc(y, s, _):
+        return roc_auc(y, s)
+
+    rng = np.random.default_rng(0)
+    few, many = _noisy_trials(30, rng), _noisy_trials(300, rng)
+    low, high = bootstrap_interval(auc, *few)
+    assert low < roc_auc(*few[:2]) < high
+    low_many, high_many = bootstrap_interval(auc, *many)
+    assert high_many - low_many < 0.6 * (high - low)  # ten times the placements: about a third as wide
+    assert bootstrap_interval(top1_precision, *few) == bootstrap_interval(top1_precision, *few)  # seeded
+    separable = ([0, 1] * 10, [0.1, 0.9] * 10, np.repeat(np.arange(10), 2))
+    assert bootstrap_interval(auc, *separable) == (1.0, 1.0)
+    assert bootstrap_interval(top1_precision, *separable) == (1.0, 1.0)
+
+
+def test_bootstrap_interval_redraws_undefined_draws_and_rejects_bad_input():
+    def auc(y, s, _):
+        return roc_auc(y, s)
+
+    # Half the placements hold only successes: many draws hold no failure, where an AUC is undefined.
+    labels, scores, groups = [1, 1, 0, 1], [0.9, 0.8, 0.2, 0.7], [0, 0, 1, 1]
+    low, high = bootstrap_interval(auc, labels, scores, groups)
+    assert 0.0 <= low <= high <= 1.0
+    with pytest.raises(ValueError, match="undefined"):
+        bootstrap_interval(auc, [1, 1], [0.2, 0.3], [0, 1])
+    with pytest.raises(ValueError, match="level"):
+        bootstrap_interval(auc, labels, scores, groups, level=1.0)
+    with pytest.raises(ValueError, match="resamples"):
+        bootstrap_interval(auc, labels, scores, groups, resamples=0)
+    with pytest.raises(ValueError, match="same shape"):
+        bootstrap_interval(auc, labels, scores[:3], groups)
 
 
 @pytest.mark.skipif(not DEFAULT_WEIGHTS.is_file(), reason="no trained weights shipped")

@@ -27,3 +27,38 @@ def top1_precision(labels, scores, groups) -> float:
         raise ValueError("top1_precision: labels, scores and groups must be non-empty and the same shape")
     hits = [labels[groups == g][np.argmax(scores[groups == g])] for g in np.unique(groups)]
     return float(np.mean(hits))
+
+
+def bootstrap_interval(metric, labels, scores, groups, level: float = 0.95, resamples: int = 1000,
+                       seed: int = 0) -> tuple[float, float]:
+    """The `level` bootstrap interval of `metric(labels, scores, groups)` over whole groups (placements)
+    drawn again with replacement: how far the figure could move on another draw of as many placements.
+
+    Trials of one placement share an object and a view, so they are resampled together; a draw whose
+    metric is undefined (ValueError, e.g. an AUC without failures) is drawn again.
+    """
+    labels, scores, groups = np.asarray(labels), np.asarray(scores, dtype=float), np.asarray(groups)
+    if not (labels.shape == scores.shape == groups.shape) or labels.size == 0:
+        raise ValueError("bootstrap_interval: labels, scores and groups must be non-empty and the same shape")
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"bootstrap_interval: level must be in (0, 1), got {level}")
+    if resamples < 1:
+        raise ValueError(f"bootstrap_interval: resamples must be >= 1, got {resamples}")
+    rows = [np.flatnonzero(groups == g) for g in np.unique(groups)]
+    rng = np.random.default_rng(seed)
+    values: list[float] = []
+    for _ in range(100 * resamples):  # bounded: give up on data where almost every draw is undefined
+        if len(values) == resamples:
+            break
+        drawn = rng.integers(len(rows), size=len(rows))
+        picked = np.concatenate([rows[k] for k in drawn])
+        renumbered = np.repeat(np.arange(len(drawn)), [len(rows[k]) for k in drawn])
+        try:
+            values.append(metric(labels[picked], scores[picked], renumbered))
+        except ValueError:
+            continue
+    if not values:
+        raise ValueError("bootstrap_interval: the metric is undefined on every draw")
+    tail = 100.0 * (1.0 - level) / 2.0
+    low, high = np.percentile(values, [tail, 100.0 - tail])
+    return float(low), float(high)
