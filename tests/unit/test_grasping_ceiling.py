@@ -26,7 +26,7 @@ def test_repeats_follow_each_reachable_attempt_and_restore_the_friction():
         assert friction() == placed
 
 
-def test_the_ceiling_runs_generates_trials_and_scores_them_by_their_repeats():
+def test_the_ceiling_scores_the_generated_trials_by_their_repeats():
     figures = ceiling(2, seed=7, repeats=1, position_error_m=0.002, yaw_error_rad=math.radians(2.0))
     plain = generate(2, seed=7, held_out=True)
     assert figures["trials"] == len(plain["label"])  # the same placements and candidates

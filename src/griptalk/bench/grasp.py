@@ -75,12 +75,12 @@ def held_out_figures(predictor: GraspPredictor, trials: GraspTrials, placements:
     scores = predictor.predict(*dataset.inputs(data))
     labels = data["label"].astype(bool)
     tilted = np.abs(data["tilt"]) >= TILTED_RAD
-    placements = data["placement"]
+    groups = data["placement"]
     return {"roc_auc": round(roc_auc(labels, scores), 4),
-            "roc_auc_ci95": _rounded(bootstrap_interval(lambda y, s, _: roc_auc(y, s), labels, scores, placements)),
+            "roc_auc_ci95": _rounded(bootstrap_interval(lambda y, s, _: roc_auc(y, s), labels, scores, groups)),
             "accuracy": round(float(np.mean((scores >= 0.5) == labels)), 4),
-            "top1_precision": round(top1_precision(labels, scores, placements), 4),
-            "top1_precision_ci95": _rounded(bootstrap_interval(top1_precision, labels, scores, placements)),
+            "top1_precision": round(top1_precision(labels, scores, groups), 4),
+            "top1_precision_ci95": _rounded(bootstrap_interval(top1_precision, labels, scores, groups)),
             "base_rate": round(float(labels.mean()), 4),
             "trials": int(len(labels)),
             "heuristic_roc_auc": round(roc_auc(labels, data["heuristic"]), 4),
