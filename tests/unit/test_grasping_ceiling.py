@@ -5,7 +5,7 @@ import numpy as np
 import pybullet as pb
 import pytest
 
-from griptalk.grasping.ceiling import RepeatingTrials, ceiling, expected_top1, main
+from griptalk.grasping.ceiling import RepeatingTrials, ceiling, main
 from griptalk.grasping.generate import generate
 from griptalk.skills.grasps import GraspCandidate, grasp_candidates
 
@@ -33,11 +33,6 @@ def test_the_ceiling_scores_the_generated_trials_by_their_repeats():
     assert figures["trials_scored"] == figures["trials"] - figures["unreachable_repeats"]  # one repeat each
     assert 0.5 <= figures["repeat_agreement"] <= 1.0
     assert 0.0 <= figures["top1_precision"] <= 1.0 and 0.0 < figures["base_rate"] < 1.0
-
-
-def test_expected_top1_breaks_ties_at_random():
-    # Placement 0: two candidates tie for the best, one held; placement 1: a clear best that held.
-    assert expected_top1([1, 0, 0, 1, 0], [0.9, 0.9, 0.1, 0.8, 0.2], [0, 0, 0, 1, 1]) == pytest.approx(0.75)
 
 
 @pytest.mark.parametrize("args, message", [(["--repeats", "0"], "--repeats"),

@@ -146,6 +146,8 @@ def test_roc_auc_and_top1():
     with pytest.raises(ValueError, match="both"):
         roc_auc([1, 1], [0.2, 0.3])
     assert top1_precision([0, 1, 1, 0], [0.1, 0.9, 0.2, 0.8], [0, 0, 1, 1]) == 0.5
+    # Placement 0: two candidates tie for the best, one held; placement 1: a clear best that held.
+    assert top1_precision([1, 0, 0, 1, 0], [0.9, 0.9, 0.1, 0.8, 0.2], [0, 0, 0, 1, 1]) == pytest.approx(0.75)
 
 
 def _noisy_trials(placements: int, rng: np.random.Generator):

@@ -28,7 +28,7 @@ import time
 import numpy as np
 
 from griptalk.grasping.generate import generate
-from griptalk.grasping.metrics import roc_auc
+from griptalk.grasping.metrics import roc_auc, top1_precision
 from griptalk.grasping.trials import FRICTION_RANGE, GraspTrials, pb
 from griptalk.skills.grasps import GraspCandidate, min_tcp_z
 
@@ -75,16 +75,6 @@ class RepeatingTrials(GraspTrials):
                               candidate.width_m, candidate.tilt)
 
 
-def expected_top1(labels, scores, groups) -> float:
-    """top1_precision with ties for the best score broken at random, in expectation (repeat shares tie often)."""
-    labels, scores, groups = np.asarray(labels, dtype=float), np.asarray(scores, dtype=float), np.asarray(groups)
-    hits = []
-    for g in np.unique(groups):
-        s, y = scores[groups == g], labels[groups == g]
-        hits.append(y[s == s.max()].mean())
-    return float(np.mean(hits))
-
-
 def ceiling(placements: int, seed: int, repeats: int, position_error_m: float = 0.0, yaw_error_rad: float = 0.0,
             trials_seed: int = 1) -> dict:
     """The figures of the physics as a predictor on `generate(placements, seed, held_out=True)`'s trials."""
@@ -102,7 +92,7 @@ def ceiling(placements: int, seed: int, repeats: int, position_error_m: float = 
             "unreachable_repeats": int(np.isnan(outcomes).sum()), "trials_scored": int(reached.sum()),
             "repeat_agreement": round(float(agree[np.isfinite(outcomes)].mean()), 4),
             "roc_auc": round(roc_auc(y, s), 4) if 0 < y.sum() < len(y) else None,
-            "top1_precision": round(expected_top1(y, s, groups), 4), "base_rate": round(float(labels.mean()), 4)}
+            "top1_precision": round(top1_precision(y, s, groups), 4), "base_rate": round(float(labels.mean()), 4)}
 
 
 def main(argv=None) -> int:

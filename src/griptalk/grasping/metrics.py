@@ -21,11 +21,15 @@ def roc_auc(labels, scores) -> float:
 
 
 def top1_precision(labels, scores, groups) -> float:
-    """Over the groups (placements), how often the best-scored candidate succeeded."""
-    labels, scores, groups = np.asarray(labels), np.asarray(scores, dtype=float), np.asarray(groups)
+    """Over the groups (placements), how often the best-scored candidate succeeded; candidates tied for the
+    best count as one picked at random, in expectation."""
+    labels, scores, groups = np.asarray(labels, dtype=float), np.asarray(scores, dtype=float), np.asarray(groups)
     if not (labels.shape == scores.shape == groups.shape) or labels.size == 0:
         raise ValueError("top1_precision: labels, scores and groups must be non-empty and the same shape")
-    hits = [labels[groups == g][np.argmax(scores[groups == g])] for g in np.unique(groups)]
+    hits = []
+    for g in np.unique(groups):
+        s, y = scores[groups == g], labels[groups == g]
+        hits.append(y[s == s.max()].mean())
     return float(np.mean(hits))
 
 
