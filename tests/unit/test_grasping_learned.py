@@ -167,7 +167,8 @@ def test_bootstrap_interval_brackets_the_figure_and_narrows_with_more_placements
     assert low < roc_auc(*few[:2]) < high
     low_many, high_many = bootstrap_interval(auc, *many)
     assert high_many - low_many < 0.6 * (high - low)  # ten times the placements: about a third as wide
-    assert bootstrap_interval(top1_precision, *few) == bootstrap_interval(top1_precision, *few)  # seeded
+    seeded = bootstrap_interval(auc, *few, seed=1)
+    assert seeded == bootstrap_interval(auc, *few, seed=1) != (low, high)  # the seed decides the draws
     separable = ([0, 1] * 10, [0.1, 0.9] * 10, np.repeat(np.arange(10), 2))
     assert bootstrap_interval(auc, *separable) == (1.0, 1.0)
     assert bootstrap_interval(top1_precision, *separable) == (1.0, 1.0)
