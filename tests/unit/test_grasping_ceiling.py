@@ -35,9 +35,10 @@ def test_the_ceiling_scores_the_generated_trials_by_their_repeats():
     assert 0.0 <= figures["top1_precision"] <= 1.0 and 0.0 < figures["base_rate"] < 1.0
 
 
-@pytest.mark.parametrize("args, message", [(["--repeats", "0"], "--repeats"),
-                                           (["--position-error-mm", "-1"], "--position-error-mm"),
-                                           (["--yaw-error-deg", "45"], "--yaw-error-deg")])
+@pytest.mark.parametrize("args, message", [(["--repeats", "0"], "repeats must be >= 1"),
+                                           (["--position-error-mm", "-1"], "position error must be in"),
+                                           (["--yaw-error-deg", "45"], "yaw error must be in"),
+                                           (["--placements", "0"], "placements must be >= 1")])
 def test_bad_options_are_usage_errors(args, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(args)

@@ -104,15 +104,12 @@ def main(argv=None) -> int:
     parser.add_argument("--yaw-error-deg", type=float, default=0.0, help="standard deviation")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
-    if args.placements < 1 or args.repeats < 1:
-        parser.error("--placements and --repeats must be >= 1")
-    if not 0.0 <= args.position_error_mm <= 1000.0 * MAX_POSITION_ERROR_M:
-        parser.error(f"--position-error-mm must be in [0, {1000.0 * MAX_POSITION_ERROR_M:.0f}]")
-    if not 0.0 <= args.yaw_error_deg <= math.degrees(MAX_YAW_ERROR_RAD):
-        parser.error(f"--yaw-error-deg must be in [0, {math.degrees(MAX_YAW_ERROR_RAD):.0f}]")
     started = time.monotonic()
-    figures = ceiling(args.placements, args.seed, args.repeats, args.position_error_mm / 1000.0,
-                      math.radians(args.yaw_error_deg))
+    try:  # the bounds are checked once, by RepeatingTrials and generate, before any trial runs
+        figures = ceiling(args.placements, args.seed, args.repeats, args.position_error_mm / 1000.0,
+                          math.radians(args.yaw_error_deg))
+    except ValueError as e:
+        parser.error(str(e))
     figures["seconds"] = round(time.monotonic() - started, 1)
     if args.json:
         print(json.dumps(figures))
